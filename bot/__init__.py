@@ -1,0 +1,1 @@
+"""Intake bot: requests for expert help, for the Consortium de ressources et d'expertises coopératives."""

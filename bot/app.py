@@ -1,0 +1,103 @@
+"""Builds the application: settings → database, outbox, handlers. One code path for every mode."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeAlias
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.commands import menu
+from bot.config import Settings
+from bot.i18n import LANGUAGES
+from bot.outbox import Outbox
+from bot.services import KEY, Services
+from storage import Database
+
+log = logging.getLogger(__name__)
+
+IntakeApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    outbox_worker: bool = True,
+) -> IntakeApp:
+    """The bot, ready for `run_polling` (or for tests: `initialize` + `post_init`).
+
+    `request` replaces the HTTP client (the in-process Bot API of tests and the sandbox);
+    `outbox_worker=False` leaves delivery to explicit `Outbox.drain()` calls.
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # Keeps bursts inside Telegram's limits; 429s are left to the outbox (max_retries=0).
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(_on_startup)
+        .post_stop(_on_stop)
+        .post_shutdown(_on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    services = Services(settings=settings, db=Database(settings.database_path), clock=clock or SystemClock())
+    app.bot_data[KEY] = services
+    app.bot_data["outbox_worker"] = outbox_worker
+    handlers.register(app)
+    return app
+
+
+def services_of(app: IntakeApp) -> Services:
+    services = app.bot_data[KEY]
+    assert isinstance(services, Services)
+    return services
+
+
+async def _on_startup(app: IntakeApp) -> None:
+    services = services_of(app)
+    await services.db.open()
+    services.bot_username = app.bot.username
+    services.outbox = Outbox(services.db, services.clock, app.bot, services.settings.admin_ids)
+    await _set_default_menus(app)
+    if app.bot_data.get("outbox_worker", True):
+        services.outbox.start()
+    log.info("bot @%s started", app.bot.username)
+
+
+async def _set_default_menus(app: IntakeApp) -> None:
+    """The menu of people not yet registered, per language (French is the default)."""
+    try:
+        for language in LANGUAGES:
+            commands = [BotCommand(c, d) for c, d in menu(None, language)]
+            code = None if language == services_of(app).settings.default_language else language
+            await app.bot.set_my_commands(commands, language_code=code)
+    except TelegramError as exc:  # a menu is a comfort; never a reason not to start
+        log.warning("could not set the command menu: %s", exc)
+
+
+async def _on_stop(app: IntakeApp) -> None:
+    outbox = services_of(app).outbox
+    if outbox is not None:
+        await outbox.stop()
+
+
+async def _on_shutdown(app: IntakeApp) -> None:
+    await services_of(app).db.close()

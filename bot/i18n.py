@@ -1,0 +1,59 @@
+"""Texts in French and English, from gettext catalogues (`bot/locale/<lang>/LC_MESSAGES/*.po`).
+
+Message ids are stable keys (`form.ask_subject`); the catalogues hold the texts, in HTML as
+Telegram shows it. Values put into a text are escaped unless they are `Html`, so user text can
+never break the markup.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from importlib import resources
+from string import Formatter
+
+from babel.messages.pofile import read_po
+
+LANGUAGES = ("fr", "en")
+DOMAIN = "messages"
+
+
+class Html(str):
+    """A fragment that is already safe HTML (built from escaped parts)."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    """Escape a value for Telegram's HTML parse mode (Html fragments pass as they are)."""
+    return value if isinstance(value, Html) else html.escape(str(value), quote=False)
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """The texts of one language, by key."""
+    path = resources.files("bot") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{names}` a text expects."""
+    return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+
+def normalise_language(code: str | None, default: str) -> str:
+    """Our language for a Telegram `language_code`: English if it says so, else the default."""
+    if code and code.lower().startswith("en"):
+        return "en"
+    if code and code.lower().startswith("fr"):
+        return "fr"
+    return default
+
+
+def t(language: str, key: str, /, **values: object) -> Html:
+    """The text `key` in `language`, with `values` escaped and put in."""
+    texts = catalogue(language if language in LANGUAGES else LANGUAGES[0])
+    template = texts[key]
+    return Html(template.format(**{name: escape(v) for name, v in values.items()}))

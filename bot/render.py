@@ -1,0 +1,125 @@
+"""How records read in a chat (HTML), in the reader's language. User text is always escaped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_date
+from babel.dates import format_datetime as babel_datetime
+
+from bot.i18n import Html, escape, t
+from storage.models import (
+    Draft,
+    ExpertiseField,
+    Federation,
+    Ticket,
+    TicketStatus,
+    Urgency,
+    User,
+)
+
+LOCALES = {"fr": "fr_CA", "en": "en_CA"}
+URGENCY_MARK = {Urgency.NORMAL: "🟢", Urgency.URGENT: "🟠", Urgency.CRITICAL: "🔴"}
+
+
+def day(value: date, language: str) -> str:
+    """A date as people write it: 15 décembre 2026 / December 15, 2026."""
+    return babel_date(value, format="long", locale=LOCALES.get(language, "fr_CA"))
+
+
+def moment(value: datetime, language: str, tz: ZoneInfo) -> str:
+    """A timestamp in the configured time zone, short."""
+    return babel_datetime(
+        value.astimezone(tz), format="short", tzinfo=tz, locale=LOCALES.get(language, "fr_CA")
+    )
+
+
+def urgency(value: Urgency, language: str) -> Html:
+    return Html(f"{URGENCY_MARK[value]} {t(language, f'urgency.{value.value}')}")
+
+
+def status(value: TicketStatus, language: str) -> Html:
+    return t(language, f"status.{value.value}")
+
+
+def person(user: User | None) -> Html:
+    """A person's name, with their @username when they have one."""
+    if user is None:
+        return Html("—")
+    if user.username:
+        return Html(f"{escape(user.full_name)} (@{escape(user.username)})")
+    return Html(escape(user.full_name))
+
+
+def quote(text: str) -> Html:
+    return Html(f"<blockquote expandable>{escape(text)}</blockquote>")
+
+
+def draft_review(draft: Draft, field: ExpertiseField | None, language: str) -> Html:
+    """The review of a complete draft, before it is sent."""
+    lines = [
+        t(language, "form.review_title"),
+        "",
+        t(language, "label.field", value=field.name(language) if field else "—"),
+        t(language, "label.subject", value=draft.subject or "—"),
+        t(language, "label.urgency", value=urgency(draft.urgency, language) if draft.urgency
+          else "—"),  # fmt: skip
+        t(
+            language,
+            "label.desired_date",
+            value=day(draft.desired_date, language)
+            if draft.desired_date
+            else t(language, "form.no_date"),
+        ),
+        t(language, "label.attachments", value=len(draft.attachments)),
+        t(language, "label.description"),
+        quote(draft.description or ""),
+    ]
+    return Html("\n".join(lines))
+
+
+def ticket_for_lead(
+    ticket: Ticket,
+    *,
+    field: ExpertiseField,
+    federation: Federation,
+    contact: User | None,
+    attachments: int,
+    language: str,
+) -> Html:
+    """The notification and card a lead sees."""
+    lines = [
+        t(language, "card.title", reference=ticket.reference, field=field.name(language)),
+        Html(f"<b>{urgency(ticket.urgency, language)}</b>"),
+        t(language, "label.federation", value=f"{federation.code} — {federation.name}"),
+        t(language, "label.contact", value=person(contact)),
+        t(language, "label.status", value=status(ticket.status, language)),
+    ]
+    if ticket.desired_date:
+        lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
+    if attachments:
+        lines.append(t(language, "label.attachments", value=attachments))
+    lines += [
+        t(language, "label.subject", value=ticket.subject),
+        quote(ticket.description),
+    ]
+    return Html("\n".join(lines))
+
+
+def ticket_for_contact(
+    ticket: Ticket, *, field: ExpertiseField, assignee: User | None, language: str, tz: ZoneInfo
+) -> Html:
+    """A contact's view of their own ticket."""
+    lines = [
+        t(language, "card.title", reference=ticket.reference, field=field.name(language)),
+        t(language, "label.status", value=status(ticket.status, language)),
+        t(language, "label.created", value=moment(ticket.created_at, language, tz)),
+        t(language, "label.urgency", value=urgency(ticket.urgency, language)),
+    ]
+    if assignee is not None:
+        lines.append(t(language, "label.assignee", value=person(assignee)))
+    if ticket.desired_date:
+        lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
+    lines += [t(language, "label.subject", value=ticket.subject), quote(ticket.description)]
+    return Html("\n".join(lines))

@@ -1,0 +1,241 @@
+"""Ticket operations: filing a draft, taking a ticket, who may see what. Each in one transaction
+with its audit event and the outbox rows that announce it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from telegram import InlineKeyboardMarkup
+
+from bot import keyboards, render
+from bot.forms import TicketRequest
+from bot.i18n import Html, t
+from bot.services import Services
+from bot.workflow import Action, Actor, Refusal, Relation, can_view, decide, relations
+from storage import drafts, outbox, people, tickets
+from storage.db import Connection
+from storage.models import DraftStatus, OutboxStatus, Role, Ticket, TicketStatus, User
+
+NEW_TICKET = "new_ticket"
+NEW_TICKET_FILE = "new_ticket_file"
+
+
+def message_payload(text: Html, markup: InlineKeyboardMarkup | None = None) -> dict[str, Any]:
+    """An outbox payload for `send_message` / `edit_message_text`."""
+    payload: dict[str, Any] = {"text": str(text), "parse_mode": "HTML"}
+    if markup is not None:
+        payload["reply_markup"] = markup.to_dict()
+    return payload
+
+
+async def actor_for(conn: Connection, user: User) -> Actor:
+    fields = await people.field_ids_of_lead(conn, user.id) if user.role is Role.LEAD else set()
+    return Actor(user.id, user.role, frozenset(fields))
+
+
+async def relation_to(conn: Connection, user: User, ticket: Ticket) -> frozenset[Relation]:
+    field = await people.get_field(conn, ticket.field_id)
+    admin_field = field is not None and (
+        field.routes_to_admins or not await people.leads_of_field(conn, field.id)
+    )
+    return relations(await actor_for(conn, user), ticket, admin_field=admin_field)
+
+
+async def visible_ticket(conn: Connection, user: User, reference: str) -> Ticket | None:
+    """The ticket if `user` may see it; None if unknown or not theirs (indistinguishable)."""
+    ticket = await tickets.ticket_by_reference(conn, reference)
+    if ticket is None or not can_view(await relation_to(conn, user, ticket)):
+        return None
+    return ticket
+
+
+async def recipients(conn: Connection, services: Services, field_id: int) -> list[tuple[int, str]]:
+    """Who is told of a new ticket: the field's active leads, else the admins (id, language)."""
+    field = await people.get_field(conn, field_id)
+    leads = [] if field is None or field.routes_to_admins else await people.leads_of_field(
+        conn, field_id
+    )  # fmt: skip
+    if leads:
+        return [(u.id, u.language) for u in leads]
+    admins = {a.id: a.language for a in await people.list_admins(conn)}
+    for admin_id in services.settings.admin_ids:
+        admins.setdefault(admin_id, services.settings.default_language)
+    return sorted(admins.items())
+
+
+@dataclass(frozen=True)
+class Filed:
+    ticket: Ticket
+    created: bool  # False: this draft had already been sent (a second press of Send)
+
+
+class IncompleteDraft(Exception):
+    """The draft lacks something; `step` is the first missing step."""
+
+
+async def file_draft(services: Services, user: User, draft_id: int) -> Filed | None:
+    """Turn the user's draft into a ticket and queue the leads' notifications, atomically.
+
+    Idempotent: a draft already filed returns its ticket. None: not this user's open draft.
+    """
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        existing = await tickets.ticket_by_draft(conn, draft_id)
+        if existing is not None:
+            return Filed(existing, created=False) if existing.contact_id == user.id else None
+        draft = await drafts.get_draft(conn, draft_id)
+        if draft is None or draft.user_id != user.id or draft.status is not DraftStatus.OPEN:
+            return None
+        try:
+            TicketRequest.model_validate(draft.model_dump())
+        except ValidationError as exc:
+            raise IncompleteDraft(str(exc.errors()[0]["loc"][0])) from None
+        assert user.federation_id is not None
+        reference = await tickets.next_reference(
+            conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
+        )
+        ticket = await tickets.insert_ticket(
+            conn, reference=reference, draft=draft, federation_id=user.federation_id, now=now
+        )
+        await drafts.close_draft(conn, draft.id, DraftStatus.SUBMITTED)
+        await tickets.add_event(
+            conn,
+            ticket_id=ticket.id,
+            actor_id=user.id,
+            kind="created",
+            to_status=TicketStatus.NEW,
+            now=now,
+        )
+        await _announce_new_ticket(conn, services, ticket)
+    services.wake_outbox()
+    return Filed(ticket, created=True)
+
+
+async def _announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:
+    files = await tickets.ticket_attachments(conn, ticket.id)
+    now = services.clock.now()
+    for chat_id, language in await recipients(conn, services, ticket.field_id):
+        card = await lead_card(conn, ticket, language)
+        await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            method="send_message",
+            payload=message_payload(card, keyboards.take(ticket.id, language)),
+            purpose=NEW_TICKET,
+            now=now,
+            ticket_id=ticket.id,
+        )
+        for number, file in enumerate(files, start=1):
+            caption = t(
+                language, "card.attachment", reference=ticket.reference, n=number, of=len(files)
+            )
+            method, key = ("send_photo", "photo") if file.kind == "photo" else (
+                "send_document", "document")  # fmt: skip
+            await outbox.enqueue(
+                conn,
+                chat_id=chat_id,
+                method=method,
+                payload={key: file.file_id, "caption": str(caption), "parse_mode": "HTML"},
+                purpose=NEW_TICKET_FILE,
+                now=now,
+                ticket_id=ticket.id,
+            )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of pressing Take: `won`, or who holds it, or why not."""
+
+    ticket: Ticket | None
+    won: bool = False
+    holder: User | None = None
+    refusal: str | None = None
+
+
+async def claim_ticket(services: Services, user: User, ticket_id: int) -> Claim:
+    """Take a new ticket: the first lead to press wins; the others' offers say who took it."""
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return Claim(None, refusal="unknown")
+        who = await relation_to(conn, user, ticket)
+        try:
+            target = decide(Action.TAKE, ticket, who)
+        except Refusal as refusal:
+            holder = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
+            if refusal.reason == "wrong_state" and holder is not None:
+                return Claim(ticket, holder=holder)
+            return Claim(ticket, refusal=refusal.reason)
+        if not await tickets.set_status(conn, ticket, target, now, assignee_id=user.id):
+            return Claim(ticket, refusal="wrong_state")
+        await tickets.add_event(
+            conn,
+            ticket_id=ticket.id,
+            actor_id=user.id,
+            kind=Action.TAKE.value,
+            from_status=ticket.status,
+            to_status=target,
+            now=now,
+        )
+        taken = await tickets.get_ticket(conn, ticket.id)
+        assert taken is not None
+        await _announce_taken(conn, services, taken, user)
+    services.wake_outbox()
+    return Claim(taken, won=True, holder=user)
+
+
+async def _announce_taken(conn: Connection, services: Services, ticket: Ticket, lead: User) -> None:
+    """Tell the contact who handles their request; turn the other offers into 'taken by'."""
+    now = services.clock.now()
+    contact = await people.get_user(conn, ticket.contact_id)
+    if contact is not None:
+        text = t(contact.language, "notify.taken", reference=ticket.reference, lead=render.person(lead))
+        await outbox.enqueue(
+            conn,
+            chat_id=contact.id,
+            method="send_message",
+            payload=message_payload(text),
+            purpose="taken",
+            now=now,
+            ticket_id=ticket.id,
+        )
+    # Offers not delivered yet are no longer needed.
+    for purpose in (NEW_TICKET, NEW_TICKET_FILE):
+        await outbox.cancel_pending(conn, ticket.id, purpose, "ticket taken")
+    for offer in await outbox.for_ticket(conn, ticket.id, NEW_TICKET):
+        if offer.status is not OutboxStatus.SENT or offer.chat_id == lead.id:
+            continue
+        reader = await people.get_user(conn, offer.chat_id)
+        language = reader.language if reader else services.settings.default_language
+        await outbox.enqueue(
+            conn,
+            chat_id=offer.chat_id,
+            method="edit_message_text",
+            payload=message_payload(await lead_card(conn, ticket, language)),
+            purpose="offer_taken",
+            now=now,
+            ticket_id=ticket.id,
+            edit_of=offer.id,
+        )
+
+
+async def lead_card(conn: Connection, ticket: Ticket, language: str) -> Html:
+    """The ticket as a lead or an admin sees it, with who holds it."""
+    field = await people.get_field(conn, ticket.field_id)
+    federation = await people.federation_by_id(conn, ticket.federation_id)
+    assert field is not None and federation is not None
+    text = render.ticket_for_lead(
+        ticket,
+        field=field,
+        federation=federation,
+        contact=await people.get_user(conn, ticket.contact_id),
+        attachments=len(await tickets.ticket_attachments(conn, ticket.id)),
+        language=language,
+    )
+    if ticket.assignee_id is not None:
+        assignee = render.person(await people.get_user(conn, ticket.assignee_id))
+        text = Html(f"{text}\n{t(language, 'label.assignee', value=assignee)}")
+    return text

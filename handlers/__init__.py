@@ -1,0 +1,19 @@
+"""Handlers, one module per feature. `register` is the one place they are added. Order matters!"""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers import admin, errors, fallback, intake, start, tickets
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add every handler to the application, in order."""
+    # Group 0: commands and buttons, first match wins.
+    start.register(app)
+    intake.register(app)  # also the form's answers, in group 1
+    tickets.register(app)
+    admin.register(app)
+    # Last group: whatever nothing above answered.
+    fallback.register(app)
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,62 @@
+"""The one error handler: log, tell the person briefly, report to the admins (never the token)."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.i18n import Html, t
+from bot.logs import redact
+from bot.services import get_services
+from bot.tickets import message_payload
+from storage import outbox, people
+
+from handlers.common import Context, telegram_language
+
+log = logging.getLogger(__name__)
+REPORT_LIMIT = 600
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error; apologise to the user; queue a short report for the admins."""
+    error = context.error
+    services = get_services(context)
+    token = services.settings.telegram_bot_token
+    secrets = [token.get_secret_value()] if token else []
+    log.error("error while handling an update", exc_info=error)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    user_id = update.effective_user.id
+    language = telegram_language(update, services)
+    try:
+        async with services.db.read() as conn:
+            user = await people.get_user(conn, user_id)
+        language = user.language if user else language
+        if update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, t(language, "error.user"))
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+    except TelegramError:
+        log.warning("could not tell user %s about the error", user_id)
+    detail = redact(f"{type(error).__name__}: {error}", secrets)[:REPORT_LIMIT]
+    try:
+        async with services.db.transaction() as conn:
+            admins = {a.id: a.language for a in await people.list_admins(conn)}
+            for admin_id in services.settings.admin_ids:
+                admins.setdefault(admin_id, services.settings.default_language)
+            for admin_id, admin_language in admins.items():
+                text = t(admin_language, "report.error", user=user_id, detail=Html(html.escape(detail)))
+                await outbox.enqueue(
+                    conn,
+                    chat_id=admin_id,
+                    method="send_message",
+                    payload=message_payload(text),
+                    purpose="error_report",
+                    now=services.clock.now(),
+                )
+        services.wake_outbox()
+    except Exception:
+        log.exception("could not queue the error report")

@@ -1,0 +1,118 @@
+"""Everyone: /start (with or without an invite), /help, /language."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks as cb
+from bot import keyboards, registration
+from bot.commands import commands_for
+from bot.i18n import Html, t
+from bot.services import get_services
+from storage import people
+from storage.db import Connection
+from storage.models import Role, User
+
+from handlers.common import (
+    PRIVATE,
+    Context,
+    current_member,
+    display_name,
+    members,
+    reply,
+    telegram_language,
+)
+
+
+async def welcome(conn: Connection, user: User) -> Html:
+    """The greeting of a registered person: who they are here and what they can do."""
+    extra = ""
+    if user.role is Role.CONTACT and user.federation_id is not None:
+        federation = await people.federation_by_id(conn, user.federation_id)
+        extra = f"{federation.code} — {federation.name}" if federation else ""
+    elif user.role is Role.LEAD:
+        mine = await people.field_ids_of_lead(conn, user.id)
+        fields = await people.list_fields(conn, active_only=False)
+        extra = ", ".join(f.name(user.language) for f in fields if f.id in mine)
+    return t(user.language, f"welcome.{user.role.value}", name=user.full_name, extra=extra)
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start [token]: register with an invite, or say hello again, or explain how to get in."""
+    services = get_services(context)
+    token = (context.args or [""])[0]
+    user = await current_member(update, context)
+    if user is not None:
+        if token:
+            await reply(update, context, t(user.language, "register.already"))
+        async with services.db.read() as conn:
+            text = await welcome(conn, user)
+        await reply(update, context, text, _welcome_keyboard(user))
+        return
+    language = telegram_language(update, services)
+    if not token:
+        await reply(update, context, t(language, "start.stranger"))
+        return
+    name, username = display_name(update)
+    assert update.effective_user is not None
+    outcome = await registration.register(
+        services,
+        user_id=update.effective_user.id,
+        full_name=name,
+        username=username,
+        language=language,
+        token=token,
+    )
+    if outcome.user is None:
+        await reply(update, context, t(language, f"register.{outcome.problem}"))
+        return
+    async with services.db.read() as conn:
+        text = await welcome(conn, outcome.user)
+    await reply(update, context, text, _welcome_keyboard(outcome.user))
+
+
+def _welcome_keyboard(user: User) -> keyboards.InlineKeyboardMarkup | None:
+    return keyboards.new_request(user.language) if user.role is Role.CONTACT else None
+
+
+@members()
+async def help_command(update: Update, context: Context, user: User) -> None:
+    """/help: what this person's role may do."""
+    lines = [t(user.language, "help.title")]
+    lines += [t(user.language, f"help.{name}") for name in commands_for(user.role)]
+    await reply(update, context, Html("\n".join(lines)))
+
+
+@members()
+async def language_command(update: Update, context: Context, user: User) -> None:
+    """/language: offer French or English."""
+    await reply(update, context, t(user.language, "language.choose"), keyboards.languages())
+
+
+@members()
+async def language_chosen(update: Update, context: Context, user: User) -> None:
+    """A language button: switch, and re-set the command menu in that language."""
+    query = update.callback_query
+    assert query is not None
+    data = cb.unpack(query.data)
+    language = data.args[0] if data and data.args else ""
+    if language not in {"fr", "en"}:
+        await query.answer(t(user.language, "button.stale"), show_alert=True)
+        return
+    services = get_services(context)
+    async with services.db.transaction() as conn:
+        await people.set_language(conn, user.id, language)
+        updated = await people.get_user(conn, user.id)
+        assert updated is not None
+        await registration.queue_menu(conn, services, updated)
+    services.wake_outbox()
+    await query.answer()
+    await query.edit_message_text(t(language, "language.set"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("start", start, filters=PRIVATE))
+    app.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("language", language_command, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(language_chosen, pattern=rf"^{cb.LANGUAGE}:"))

@@ -1,0 +1,186 @@
+"""The product's records, as pydantic models (what repositories take and return)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Role(StrEnum):
+    CONTACT = "contact"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+
+class FormStep(StrEnum):
+    """The steps of the request form, in order."""
+
+    FIELD = "field"
+    SUBJECT = "subject"
+    DESCRIPTION = "description"
+    URGENCY = "urgency"
+    DATE = "date"
+    ATTACHMENTS = "attachments"
+    REVIEW = "review"
+
+
+class DraftStatus(StrEnum):
+    OPEN = "open"
+    SUBMITTED = "submitted"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Federation(Record):
+    id: int
+    code: str
+    name: str
+    active: bool
+    created_at: datetime
+
+
+class User(Record):
+    id: int
+    role: Role
+    federation_id: int | None
+    full_name: str
+    username: str | None
+    language: str
+    active: bool
+    blocked_at: datetime | None
+    created_at: datetime
+
+
+class ExpertiseField(Record):
+    id: int
+    code: str
+    name_fr: str
+    name_en: str
+    hourly_rate_cents: int
+    active: bool
+    position: int
+    routes_to_admins: bool
+
+    def name(self, language: str) -> str:
+        """The field's name in a language."""
+        return self.name_en if language == "en" else self.name_fr
+
+
+class Invite(Record):
+    id: int
+    role: Role
+    federation_id: int | None
+    field_ids: tuple[int, ...] = ()
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    max_uses: int
+    uses: int
+    used_by: int | None
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class Attachment(Record):
+    """A file attached to a draft or a ticket (Telegram keeps the bytes; we keep the file id)."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+
+class Draft(Record):
+    id: int
+    user_id: int
+    status: DraftStatus
+    step: FormStep
+    editing: bool
+    field_id: int | None
+    subject: str | None
+    description: str | None
+    urgency: Urgency | None
+    desired_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Ticket(Record):
+    id: int
+    reference: str
+    draft_id: int | None
+    contact_id: int
+    federation_id: int
+    field_id: int
+    subject: str
+    description: str
+    urgency: Urgency
+    desired_date: date | None
+    status: TicketStatus
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketEvent(Record):
+    id: int
+    ticket_id: int
+    actor_id: int | None
+    kind: str
+    from_status: TicketStatus | None
+    to_status: TicketStatus | None
+    note: str | None
+    created_at: datetime
+
+
+class OutboxMessage(Record):
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    purpose: str
+    ticket_id: int | None
+    edit_of: int | None
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    message_id: int | None
+    created_at: datetime
+    sent_at: datetime | None

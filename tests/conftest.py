@@ -1,0 +1,52 @@
+"""Fixtures: the real application against the in-process fake Bot API, on a temporary database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.emulator import Emulator, FakeBotAPI
+
+# A recognisable token: it must never show up in logs, the database or messages.
+TOKEN = "123456789:SECRET-test-token-do-not-leak"
+ADMIN_ID = 1001
+# A Tuesday afternoon in Montréal.
+START = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "telegram_bot_token": SecretStr(TOKEN),
+        "admin_ids": frozenset({ADMIN_ID}),
+        "database_path": tmp_path / "intake.db",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def api() -> FakeBotAPI:
+    return FakeBotAPI()
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: ManualClock, api: FakeBotAPI) -> AsyncIterator[Emulator]:
+    async with Emulator.running(settings, clock=clock, api=api) as emulator:
+        yield emulator
