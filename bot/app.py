@@ -58,7 +58,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
-    services = Services(settings=settings, db=Database(settings.database_path), clock=clock or SystemClock())
+    services = Services(
+        settings=settings, db=Database(settings.database_path), clock=clock or SystemClock()
+    )
     app.bot_data[KEY] = services
     app.bot_data["outbox_worker"] = outbox_worker
     handlers.register(app)

@@ -148,7 +148,9 @@ class FakeBotAPI(BaseRequest):
         self.known_chats: set[int] = set()
         self.known_chats_only = known_chats_only
         self._failures: list[Failure] = []
-        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(
+            lambda: itertools.count(1)
+        )
         self._file_ids = itertools.count(1)
 
     # -- BaseRequest ------------------------------------------------------------------------
@@ -268,7 +270,9 @@ class FakeBotAPI(BaseRequest):
         text = params.get("text")
         if text is not None and len(text) > CALLBACK_ANSWER_LIMIT:
             raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
-        self.answers[str(params["callback_query_id"])] = Answer(text, bool(params.get("show_alert")))
+        self.answers[str(params["callback_query_id"])] = Answer(
+            text, bool(params.get("show_alert"))
+        )
         return True
 
     def _chat(self, params: dict[str, Any]) -> int:
@@ -320,7 +324,12 @@ class FakeBotAPI(BaseRequest):
             message["document"] = {"file_id": sent.file_id, "file_unique_id": f"u{sent.file_id}"}
         if sent.kind == "photo":
             message["photo"] = [
-                {"file_id": sent.file_id, "file_unique_id": f"u{sent.file_id}", "width": 1, "height": 1}
+                {
+                    "file_id": sent.file_id,
+                    "file_unique_id": f"u{sent.file_id}",
+                    "width": 1,
+                    "height": 1,
+                }
             ]
         if sent.reply_markup:
             message["reply_markup"] = sent.reply_markup
@@ -336,7 +345,9 @@ class FakeBotAPI(BaseRequest):
     def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat_id = self._chat(params)
         caption = str(params.get("caption") or "")
-        html = self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT) if caption else ""
+        html = (
+            self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT) if caption else ""
+        )
         file_id = params.get(kind)
         if not isinstance(file_id, str) or not file_id:
             raise _ApiError(400, "Bad Request: wrong file identifier")
@@ -377,7 +388,11 @@ class FakeBotAPI(BaseRequest):
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         file_id = str(params["file_id"])
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_path": f"documents/{file_id}"}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_path": f"documents/{file_id}",
+        }
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -534,7 +549,12 @@ class Person:
     async def send_photo(self) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("photo")
         sizes = [
-            {"file_id": f"{file_id}-s", "file_unique_id": f"{unique}-s", "width": 90, "height": 90},
+            {
+                "file_id": f"{file_id}-s",
+                "file_unique_id": f"{unique}-s",
+                "width": 90,
+                "height": 90,
+            },
             {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960},
         ]
         return await self._send(photo=sizes)

@@ -26,7 +26,9 @@ def _cancel(draft: Draft, language: str) -> list[tuple[str, str]]:
     return [(t(language, "button.cancel_request"), cb.pack(cb.FORM, "cancel", draft.id))]
 
 
-def form_step(draft: Draft, language: str, fields: Sequence[ExpertiseField]) -> InlineKeyboardMarkup:
+def form_step(
+    draft: Draft, language: str, fields: Sequence[ExpertiseField]
+) -> InlineKeyboardMarkup:
     """The buttons under the question of the draft's current step."""
     rows: list[list[tuple[str, str]]] = []
     step = draft.step
@@ -46,7 +48,12 @@ def form_step(draft: Draft, language: str, fields: Sequence[ExpertiseField]) -> 
                       cb.pack(cb.FORM, "attdone", draft.id))])  # fmt: skip
         if count and draft.editing:
             rows.append(
-                [(t(language, "button.remove_attachments"), cb.pack(cb.FORM, "attclear", draft.id))]
+                [
+                    (
+                        t(language, "button.remove_attachments"),
+                        cb.pack(cb.FORM, "attclear", draft.id),
+                    )
+                ]
             )
     elif step is FormStep.REVIEW:
         rows.append([(t(language, "button.send"), cb.pack(cb.FORM, "send", draft.id))])
@@ -87,6 +94,10 @@ def new_request(language: str) -> InlineKeyboardMarkup:
 
 def languages() -> InlineKeyboardMarkup:
     return keyboard(
-        [[("Français", cb.pack(cb.LANGUAGE, "set", "fr")),
-          ("English", cb.pack(cb.LANGUAGE, "set", "en"))]]  # fmt: skip
+        [
+            [
+                ("Français", cb.pack(cb.LANGUAGE, "set", "fr")),
+                ("English", cb.pack(cb.LANGUAGE, "set", "en")),
+            ]
+        ]  # fmt: skip
     )

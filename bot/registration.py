@@ -90,7 +90,9 @@ async def register(
             return Registration(problem="revoked")
         if invite.uses >= invite.max_uses:
             return Registration(problem="used")
-        if invite.expires_at <= now or not await people.consume_invite(conn, invite.id, user_id, now):
+        if invite.expires_at <= now or not await people.consume_invite(
+            conn, invite.id, user_id, now
+        ):
             return Registration(problem="expired")
         user = await people.create_user(
             conn,

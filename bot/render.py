@@ -63,8 +63,11 @@ def draft_review(draft: Draft, field: ExpertiseField | None, language: str) -> H
         "",
         t(language, "label.field", value=field.name(language) if field else "—"),
         t(language, "label.subject", value=draft.subject or "—"),
-        t(language, "label.urgency", value=urgency(draft.urgency, language) if draft.urgency
-          else "—"),  # fmt: skip
+        t(
+            language,
+            "label.urgency",
+            value=urgency(draft.urgency, language) if draft.urgency else "—",
+        ),  # fmt: skip
         t(
             language,
             "label.desired_date",

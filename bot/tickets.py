@@ -165,7 +165,9 @@ async def claim_ticket(services: Services, user: User, ticket_id: int) -> Claim:
         try:
             target = decide(Action.TAKE, ticket, who)
         except Refusal as refusal:
-            holder = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
+            holder = (
+                await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
+            )
             if refusal.reason == "wrong_state" and holder is not None:
                 return Claim(ticket, holder=holder)
             return Claim(ticket, refusal=refusal.reason)
@@ -187,12 +189,16 @@ async def claim_ticket(services: Services, user: User, ticket_id: int) -> Claim:
     return Claim(taken, won=True, holder=user)
 
 
-async def _announce_taken(conn: Connection, services: Services, ticket: Ticket, lead: User) -> None:
+async def _announce_taken(
+    conn: Connection, services: Services, ticket: Ticket, lead: User
+) -> None:
     """Tell the contact who handles their request; turn the other offers into 'taken by'."""
     now = services.clock.now()
     contact = await people.get_user(conn, ticket.contact_id)
     if contact is not None:
-        text = t(contact.language, "notify.taken", reference=ticket.reference, lead=render.person(lead))
+        text = t(
+            contact.language, "notify.taken", reference=ticket.reference, lead=render.person(lead)
+        )
         await outbox.enqueue(
             conn,
             chat_id=contact.id,

@@ -113,7 +113,13 @@ async def list_domains(update: Update, context: Context, user: User) -> None:
     for field in fields:
         key = "domains.line" if field.active else "domains.line_inactive"
         lines.append(
-            t(language, key, code=field.code, name=field.name(language), leads=leads.get(field.id, 0))
+            t(
+                language,
+                key,
+                code=field.code,
+                name=field.name(language),
+                leads=leads.get(field.id, 0),
+            )
         )
     await reply(update, context, Html("\n".join(lines)))
 

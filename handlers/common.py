@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
@@ -18,7 +18,7 @@ from storage.models import Role, User
 
 Context: TypeAlias = ContextTypes.DEFAULT_TYPE
 MemberHandler: TypeAlias = Callable[[Update, Context, User], Awaitable[None]]
-Handler: TypeAlias = Callable[[Update, Context], Awaitable[None]]
+Handler: TypeAlias = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 # New messages in private chats (edits of old messages are not answers to anything).
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -105,7 +105,9 @@ def members(*roles: Role) -> Callable[[MemberHandler], Handler]:
             services = get_services(context)
             user = await current_member(update, context)
             if user is None:
-                await refuse(update, context, t(telegram_language(update, services), "access.unknown"))
+                await refuse(
+                    update, context, t(telegram_language(update, services), "access.unknown")
+                )
                 return
             if not user.active:
                 await refuse(update, context, t(user.language, "access.revoked"))
@@ -127,4 +129,3 @@ def command_args(context: Context) -> list[str]:
 async def answer_query(update: Update, text: Html | None = None) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text)
-

@@ -7,6 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot.i18n import Html, t
 from bot.logs import redact
@@ -23,12 +24,19 @@ REPORT_LIMIT = 600
 async def on_error(update: object, context: Context) -> None:
     """Log the error; apologise to the user; queue a short report for the admins."""
     error = context.error
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_user is not None:
+        await _tell(update, context)
+    # The update has been answered: no catch-all further down should answer it again.
+    raise ApplicationHandlerStop
+
+
+async def _tell(update: Update, context: Context) -> None:
+    error = context.error
     services = get_services(context)
     token = services.settings.telegram_bot_token
     secrets = [token.get_secret_value()] if token else []
-    log.error("error while handling an update", exc_info=error)
-    if not isinstance(update, Update) or update.effective_user is None:
-        return
+    assert update.effective_user is not None
     user_id = update.effective_user.id
     language = telegram_language(update, services)
     try:
@@ -48,7 +56,9 @@ async def on_error(update: object, context: Context) -> None:
             for admin_id in services.settings.admin_ids:
                 admins.setdefault(admin_id, services.settings.default_language)
             for admin_id, admin_language in admins.items():
-                text = t(admin_language, "report.error", user=user_id, detail=Html(html.escape(detail)))
+                text = t(
+                    admin_language, "report.error", user=user_id, detail=Html(html.escape(detail))
+                )
                 await outbox.enqueue(
                     conn,
                     chat_id=admin_id,

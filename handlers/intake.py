@@ -80,7 +80,9 @@ def _question(draft: Draft, language: str) -> Html:
     if step is FormStep.DESCRIPTION:
         return t(language, "form.ask_description", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)
     if step is FormStep.ATTACHMENTS:
-        return t(language, "form.ask_attachments", max=MAX_ATTACHMENTS, count=len(draft.attachments))
+        return t(
+            language, "form.ask_attachments", max=MAX_ATTACHMENTS, count=len(draft.attachments)
+        )
     return t(language, f"form.ask_{step.value}")
 
 
@@ -102,7 +104,12 @@ async def _save(services: Services, draft: Draft, **values: object) -> Draft:
     """Write the answer and move to the next step, in one transaction; the draft as saved."""
     async with services.db.transaction() as conn:
         await drafts.update_draft(
-            conn, draft.id, services.clock.now(), step=next_step(draft), editing=False, **values  # type: ignore[arg-type]
+            conn,
+            draft.id,
+            services.clock.now(),
+            step=next_step(draft),
+            editing=False,
+            **values,  # type: ignore[arg-type]
         )
         saved = await drafts.get_draft(conn, draft.id)
     assert saved is not None
@@ -319,7 +326,9 @@ async def _apply(
         await reply(update, context, t(language, "form.cancelled"))
         return
     if action == "edit":
-        await reply(update, context, t(language, "form.edit_which"), keyboards.edit_menu(draft, language))
+        await reply(
+            update, context, t(language, "form.edit_which"), keyboards.edit_menu(draft, language)
+        )
         return
     if action in {"review", "goto"}:
         target = data.args[1] if len(data.args) > 1 else ""
@@ -327,7 +336,11 @@ async def _apply(
         step = FormStep(target) if action == "goto" and target in editable else FormStep.REVIEW
         async with services.db.transaction() as conn:
             await drafts.update_draft(
-                conn, draft.id, services.clock.now(), step=step, editing=step is not FormStep.REVIEW
+                conn,
+                draft.id,
+                services.clock.now(),
+                step=step,
+                editing=step is not FormStep.REVIEW,
             )
             draft = await drafts.get_draft(conn, draft.id) or draft
         await ask(update, context, user, draft)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks as cb
@@ -72,7 +72,7 @@ async def start(update: Update, context: Context) -> None:
     await reply(update, context, text, _welcome_keyboard(outcome.user))
 
 
-def _welcome_keyboard(user: User) -> keyboards.InlineKeyboardMarkup | None:
+def _welcome_keyboard(user: User) -> InlineKeyboardMarkup | None:
     return keyboards.new_request(user.language) if user.role is Role.CONTACT else None
 
 

@@ -64,12 +64,16 @@ async def update_draft(
     if unknown:
         raise ValueError(f"not draft columns: {sorted(unknown)}")
     converted = [
-        v.value if isinstance(v, FormStep | Urgency) else v.isoformat() if isinstance(v, date) else v
+        v.value
+        if isinstance(v, FormStep | Urgency)
+        else v.isoformat()
+        if isinstance(v, date)
+        else v
         for v in values.values()
     ]
-    assignments = ", ".join(f"{name} = ?" for name in values)
+    assignments = "".join(f"{name} = ?, " for name in values)
     await conn.execute(
-        f"UPDATE drafts SET {assignments}, updated_at = ? WHERE id = ? AND status = 'open'",
+        f"UPDATE drafts SET {assignments}updated_at = ? WHERE id = ? AND status = 'open'",
         (*converted, utc_text(now), draft_id),
     )
 
