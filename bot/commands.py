@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from storage.models import Role
-
 from bot.i18n import t
+from storage.models import Role
 
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {

@@ -99,7 +99,7 @@ class SettingsError(Exception):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a validation error into a SettingsError that names the setting."""
+    """Read the settings; a validation error becomes a SettingsError naming the setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

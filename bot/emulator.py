@@ -34,9 +34,23 @@ CALLBACK_ANSWER_LIMIT = 200
 CALLBACK_DATA_LIMIT = 64
 
 _ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "blockquote", "tg-spoiler", "span", "tg-emoji",
-}  # fmt: skip
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+    "span",
+    "tg-emoji",
+}
 _TOKEN = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z-]*)((?:\s+[a-zA-Z-]+(?:=\"[^\"<>]*\")?)*)\s*>"
     r"|&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);"
@@ -243,7 +257,7 @@ class FakeBotAPI(BaseRequest):
             raise _ApiError(404, "Not Found: method not found")
         return handler(params)
 
-    def _api_getMe(self, _: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_getMe(self, _: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": BOT_ID,
             "is_bot": True,
@@ -254,7 +268,7 @@ class FakeBotAPI(BaseRequest):
             "supports_inline_queries": False,
         }
 
-    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
         scope = params.get("scope") or {"type": "default"}
         key = f"{scope.get('type')}:{scope.get('chat_id', '')}:{params.get('language_code', '')}"
         self.commands[key] = [(c["command"], c["description"]) for c in params["commands"]]
@@ -263,10 +277,10 @@ class FakeBotAPI(BaseRequest):
                 raise _ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
         return True
 
-    def _api_deleteMyCommands(self, _: dict[str, Any]) -> bool:  # noqa: N802
+    def _api_deleteMyCommands(self, _: dict[str, Any]) -> bool:
         return True
 
-    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:  # noqa: N802
+    def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         text = params.get("text")
         if text is not None and len(text) > CALLBACK_ANSWER_LIMIT:
             raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
@@ -335,7 +349,7 @@ class FakeBotAPI(BaseRequest):
             message["reply_markup"] = sent.reply_markup
         return message
 
-    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat(params)
         html = self._check_text(str(params["text"]), params.get("parse_mode"), TEXT_LIMIT)
         markup = self._check_markup(params)
@@ -351,14 +365,15 @@ class FakeBotAPI(BaseRequest):
         file_id = params.get(kind)
         if not isinstance(file_id, str) or not file_id:
             raise _ApiError(400, "Bad Request: wrong file identifier")
-        sent = Sent(chat_id, self.next_message_id(chat_id), kind, html,
-                    self._check_markup(params), file_id)  # fmt: skip
+        sent = Sent(
+            chat_id, self.next_message_id(chat_id), kind, html, self._check_markup(params), file_id
+        )
         return self._store(sent)
 
-    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(params, "document")
 
-    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(params, "photo")
 
     def _find(self, params: dict[str, Any]) -> Sent:
@@ -369,7 +384,7 @@ class FakeBotAPI(BaseRequest):
                 return sent
         raise _ApiError(400, "Bad Request: message to edit not found")
 
-    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
         html = self._check_text(str(params["text"]), params.get("parse_mode"), TEXT_LIMIT)
         markup = self._check_markup(params)
@@ -378,7 +393,7 @@ class FakeBotAPI(BaseRequest):
         sent.html, sent.reply_markup, sent.edits = html, markup, sent.edits + 1
         return self._message_json(sent)
 
-    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
         markup = self._check_markup(params)
         if markup == sent.reply_markup:
@@ -386,7 +401,7 @@ class FakeBotAPI(BaseRequest):
         sent.reply_markup, sent.edits = markup, sent.edits + 1
         return self._message_json(sent)
 
-    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
         return {
             "file_id": file_id,
@@ -532,17 +547,25 @@ class Person:
         """Type a message (or a command); what the bot answered in this chat."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
-            length = len(text.split()[0])
+            length = len(text.split(maxsplit=1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._send(**content)
 
     async def send_document(
-        self, file_name: str = "document.pdf", mime_type: str = "application/pdf",
-        size: int = 20_000, caption: str | None = None,
-    ) -> list[Sent]:  # fmt: skip
+        self,
+        file_name: str = "document.pdf",
+        mime_type: str = "application/pdf",
+        size: int = 20_000,
+        caption: str | None = None,
+    ) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("doc")
-        document = {"file_id": file_id, "file_unique_id": unique, "file_name": file_name,
-                    "mime_type": mime_type, "file_size": size}  # fmt: skip
+        document = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": size,
+        }
         extra = {"caption": caption} if caption else {}
         return await self._send(document=document, **extra)
 
@@ -561,8 +584,15 @@ class Person:
 
     async def send_sticker(self) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("sticker")
-        sticker = {"file_id": file_id, "file_unique_id": unique, "width": 512, "height": 512,
-                   "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
+        sticker = {
+            "file_id": file_id,
+            "file_unique_id": unique,
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
         return await self._send(sticker=sticker)
 
     async def send_location(self) -> list[Sent]:
@@ -592,8 +622,11 @@ class Person:
         target = message or (self.chat[-1] if self.chat else None)
         query_id = self.emulator.next_query_id()
         query: dict[str, Any] = {
-            "id": query_id, "from": self._user(), "chat_instance": str(self.id), "data": data,
-        }  # fmt: skip
+            "id": query_id,
+            "from": self._user(),
+            "chat_instance": str(self.id),
+            "data": data,
+        }
         if target is not None:
             query["message"] = self.emulator.api._message_json(target)
         before = len(self.chat)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
 from collections.abc import Sequence
+from typing import TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -44,8 +43,14 @@ def form_step(
     elif step is FormStep.ATTACHMENTS:
         count = len(draft.attachments)
         label = "button.attachments_done" if count else "button.no_attachments"
-        rows.append([(t(language, label, count=count, max=MAX_ATTACHMENTS),
-                      cb.pack(cb.FORM, "attdone", draft.id))])  # fmt: skip
+        rows.append(
+            [
+                (
+                    t(language, label, count=count, max=MAX_ATTACHMENTS),
+                    cb.pack(cb.FORM, "attdone", draft.id),
+                )
+            ]
+        )
         if count and draft.editing:
             rows.append(
                 [
@@ -99,5 +104,5 @@ def languages() -> InlineKeyboardMarkup:
                 ("Français", cb.pack(cb.LANGUAGE, "set", "fr")),
                 ("English", cb.pack(cb.LANGUAGE, "set", "en")),
             ]
-        ]  # fmt: skip
+        ]
     )

@@ -11,20 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, Message
-from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.i18n import t
-from storage import Database
+from storage import Database, people, tickets
 from storage import outbox as repo
-from storage import people, tickets
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -103,9 +100,7 @@ class Outbox:
         try:
             message_id = await self._call(row)
         except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                wait = exc.retry_after
+            wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self.paused_until = now + timedelta(seconds=seconds)
             log.warning("outbox: 429, pausing sends for %ss", seconds)

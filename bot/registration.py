@@ -111,8 +111,11 @@ async def register(
             if invite.federation_id
             else None
         )
-        fields = tuple(f for f in await people.list_fields(conn, active_only=False)
-                       if f.id in invite.field_ids)  # fmt: skip
+        fields = tuple(
+            f
+            for f in await people.list_fields(conn, active_only=False)
+            if f.id in invite.field_ids
+        )
         await _tell_inviter(conn, services, invite.created_by, user, federation, fields)
         await queue_menu(conn, services, user)
     services.wake_outbox()

@@ -67,7 +67,7 @@ def draft_review(draft: Draft, field: ExpertiseField | None, language: str) -> H
             language,
             "label.urgency",
             value=urgency(draft.urgency, language) if draft.urgency else "—",
-        ),  # fmt: skip
+        ),
         t(
             language,
             "label.desired_date",

@@ -54,9 +54,11 @@ async def visible_ticket(conn: Connection, user: User, reference: str) -> Ticket
 async def recipients(conn: Connection, services: Services, field_id: int) -> list[tuple[int, str]]:
     """Who is told of a new ticket: the field's active leads, else the admins (id, language)."""
     field = await people.get_field(conn, field_id)
-    leads = [] if field is None or field.routes_to_admins else await people.leads_of_field(
-        conn, field_id
-    )  # fmt: skip
+    leads = (
+        []
+        if field is None or field.routes_to_admins
+        else await people.leads_of_field(conn, field_id)
+    )
     if leads:
         return [(u.id, u.language) for u in leads]
     admins = {a.id: a.language for a in await people.list_admins(conn)}
@@ -131,8 +133,9 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
             caption = t(
                 language, "card.attachment", reference=ticket.reference, n=number, of=len(files)
             )
-            method, key = ("send_photo", "photo") if file.kind == "photo" else (
-                "send_document", "document")  # fmt: skip
+            method, key = (
+                ("send_photo", "photo") if file.kind == "photo" else ("send_document", "document")
+            )
             await outbox.enqueue(
                 conn,
                 chat_id=chat_id,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler
 
 from bot import registration
 from bot.i18n import Html, t
 from bot.services import get_services
+from handlers.common import PRIVATE, Context, members, reply
 from storage import people
 from storage.models import Role, User
-
-from handlers.common import PRIVATE, Context, members, reply
 
 FEDERATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$")
 NAME_MAX = 120

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
-
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeAlias
+
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
@@ -87,10 +88,9 @@ async def drop_buttons(update: Update) -> None:
     """Take the buttons off the message whose button was pressed (it has been answered)."""
     query = update.callback_query
     if query is not None and query.message is not None:
-        try:
+        # Already gone, or too old to edit: nothing to fix.
+        with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(None)
-        except BadRequest:  # already gone, or too old to edit: nothing to fix
-            pass
 
 
 def members(*roles: Role) -> Callable[[MemberHandler], Handler]:

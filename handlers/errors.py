@@ -13,9 +13,8 @@ from bot.i18n import Html, t
 from bot.logs import redact
 from bot.services import get_services
 from bot.tickets import message_payload
-from storage import outbox, people
-
 from handlers.common import Context, telegram_language
+from storage import outbox, people
 
 log = logging.getLogger(__name__)
 REPORT_LIMIT = 600

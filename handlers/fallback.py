@@ -7,9 +7,8 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.i18n import t
 from bot.services import get_services
-from storage.models import Role
-
 from handlers.common import PRIVATE, Context, current_member, refuse, telegram_language
+from storage.models import Role
 
 LAST_GROUP = 99
 

@@ -32,6 +32,7 @@ from bot.forms import (
 from bot.i18n import Html, t
 from bot.services import Services, get_services
 from bot.tickets import IncompleteDraft, file_draft
+from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from storage import drafts, people
 from storage.models import (
     Attachment,
@@ -43,8 +44,6 @@ from storage.models import (
     Urgency,
     User,
 )
-
-from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 
 ORDER = list(FormStep)
 TEXT_STEPS = {FormStep.SUBJECT, FormStep.DESCRIPTION, FormStep.DATE}

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
 from bot import keyboards, registration
 from bot.commands import commands_for
 from bot.i18n import Html, t
 from bot.services import get_services
-from storage import people
-from storage.db import Connection
-from storage.models import Role, User
-
 from handlers.common import (
     PRIVATE,
     Context,
@@ -23,6 +19,9 @@ from handlers.common import (
     reply,
     telegram_language,
 )
+from storage import people
+from storage.db import Connection
+from storage.models import Role, User
 
 
 async def welcome(conn: Connection, user: User) -> Html:

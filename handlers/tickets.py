@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
 from bot import keyboards, render
 from bot.i18n import Html, t
 from bot.services import get_services
 from bot.tickets import claim_ticket, lead_card, visible_ticket
+from handlers.common import PRIVATE, Context, members, refuse, reply
 from storage import people, tickets
 from storage.models import Role, TicketStatus, User
-
-from handlers.common import PRIVATE, Context, members, refuse, reply
 
 PAGE = 20
 

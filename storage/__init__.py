@@ -1,4 +1,4 @@
-"""Storage: the only place with SQL. Connection, migrations, repositories returning pydantic models."""
+"""Storage: the only place with SQL: connection, migrations, repositories of pydantic models."""
 
 from storage.db import Database
 

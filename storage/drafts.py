@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
 from datetime import date, datetime
+from typing import TypeAlias
 
 import aiosqlite
 
@@ -12,8 +11,9 @@ from storage.db import utc_text
 from storage.models import Attachment, Draft, DraftStatus, FormStep, Urgency
 
 # The columns a form step may write (never built from user input).
-_EDITABLE = frozenset({"step", "editing", "field_id", "subject", "description", "urgency",
-                       "desired_date"})  # fmt: skip
+_EDITABLE = frozenset(
+    {"step", "editing", "field_id", "subject", "description", "urgency", "desired_date"}
+)
 
 DraftValue: TypeAlias = str | int | bool | date | None
 

@@ -29,9 +29,13 @@ async def federation(admin: Person, code: str = "CQCH") -> None:
 
 
 async def contact(
-    bot: Emulator, admin: Person, user_id: int = 2001, name: str = "Marie",
-    code: str = "CQCH", language_code: str = "fr",
-) -> Person:  # fmt: skip
+    bot: Emulator,
+    admin: Person,
+    user_id: int = 2001,
+    name: str = "Marie",
+    code: str = "CQCH",
+    language_code: str = "fr",
+) -> Person:
     """A contact of federation `code`, registered through an invite link."""
     replies = await admin.send(f"/invite {code}")
     person = bot.person(user_id, name, last_name="Tremblay", language_code=language_code)

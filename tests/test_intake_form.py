@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.emulator import Emulator, Person
 from storage import drafts, tickets
 from storage.models import FormStep, Urgency
@@ -53,8 +55,13 @@ async def test_complete_form_with_date_and_attachments(bot: Emulator) -> None:
     await marie.send_photo()
     replies = await marie.click("Continuer")
     review = replies[-1].text
-    for expected in ("Services juridiques", "Révision des règlements", "Critique",
-                     "15 décembre 2026", "Pièces jointes : 2"):  # fmt: skip
+    for expected in (
+        "Services juridiques",
+        "Révision des règlements",
+        "Critique",
+        "15 décembre 2026",
+        "Pièces jointes : 2",
+    ):
         assert expected in review
     replies = await marie.click("Envoyer")
     assert "CREC-2026-0001" in replies[-1].text
@@ -161,7 +168,7 @@ async def test_edit_from_review_changes_one_field_and_returns(bot: Emulator) -> 
 
 async def test_cancel_at_every_step(bot: Emulator) -> None:
     marie = await _contact(bot)
-    steps = [
+    steps: list[Callable[[], Awaitable[object]]] = [
         lambda: marie.click("Services juridiques"),
         lambda: marie.send("Un objet correct"),
         lambda: marie.send("Une description suffisamment longue pour passer."),
@@ -203,8 +210,18 @@ async def test_stale_form_buttons_are_refused(bot: Emulator) -> None:
     replies = await marie.press("f:field:1:3", first)
     assert replies == [] and marie.last_answer and "plus valide" in (marie.last_answer.text or "")
     assert await _step(bot, marie) is FormStep.SUBJECT
-    for forged in ("f:send:999", "f:urgency:1:urgent", "f:goto:1:subject", "f:review:1", "f:x",
-                   "f:field:1:99", "f:urgency:1:panic", "zz:top", "", "f:" + "9" * 70):  # fmt: skip
+    for forged in (
+        "f:send:999",
+        "f:urgency:1:urgent",
+        "f:goto:1:subject",
+        "f:review:1",
+        "f:x",
+        "f:field:1:99",
+        "f:urgency:1:panic",
+        "zz:top",
+        "",
+        "f:" + "9" * 70,
+    ):
         await marie.press(forged)
         assert await _step(bot, marie) is FormStep.SUBJECT, forged
 

@@ -19,7 +19,7 @@ async def _outbox_rows(bot: Emulator, purpose: str) -> list[tuple[str, int, str 
             "SELECT status, attempts, last_error FROM outbox WHERE purpose = ? ORDER BY id",
             (purpose,),
         )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 async def test_5xx_then_429_then_success_delivers_once(
@@ -68,9 +68,7 @@ async def test_timeouts_are_retried_with_growing_backoff(
     assert backoff(1) > backoff(0) and backoff(50).total_seconds() == 600
 
 
-async def test_a_failing_chat_does_not_hold_up_the_others(
-    bot: Emulator, api: FakeBotAPI
-) -> None:
+async def test_a_failing_chat_does_not_hold_up_the_others(bot: Emulator, api: FakeBotAPI) -> None:
     _, marie, jean, luc = await flows.world(bot)
     api.fail("sendMessage", chat_id=jean.id, status=500, times=100)
     reference = await flows.file_request(marie)
@@ -137,9 +135,13 @@ async def test_background_worker_delivers_without_being_asked(settings, api) -> 
             from storage import outbox  # noqa: PLC0415
 
             await outbox.enqueue(
-                conn, chat_id=4242, method="send_message", payload={"text": "ping"},
-                purpose="test", now=services.clock.now(),
-            )  # fmt: skip
+                conn,
+                chat_id=4242,
+                method="send_message",
+                payload={"text": "ping"},
+                purpose="test",
+                now=services.clock.now(),
+            )
         assert services.outbox is not None
         services.outbox.wake()
         for _ in range(100):

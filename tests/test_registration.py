@@ -15,8 +15,18 @@ async def test_stranger_is_told_how_to_get_in_and_nothing_else_works(bot: Emulat
     stranger = bot.person(9999, "Inconnu")
     replies = await stranger.send("/start")
     assert "lien d'invitation" in replies[-1].text
-    for command in ("/new", "/mytickets", "/federations", "/invite CQCH", "/ticket CREC-2026-0001",
-                    "/help", "/language", "/cancel", "/nonsense", "bonjour"):  # fmt: skip
+    for command in (
+        "/new",
+        "/mytickets",
+        "/federations",
+        "/invite CQCH",
+        "/ticket CREC-2026-0001",
+        "/help",
+        "/language",
+        "/cancel",
+        "/nonsense",
+        "bonjour",
+    ):
         replies = await stranger.send(command)
         assert len(replies) == 1 and "pas encore inscrit" in replies[0].text, command
     async with bot.services.db.read() as conn:
@@ -107,8 +117,8 @@ async def test_registered_person_keeps_role_when_opening_another_invite(bot: Emu
     async with bot.services.db.read() as conn:
         user = await people.get_user(conn, marie.id)
         assert user is not None and user.role is Role.CONTACT
-        invite = await conn.execute_fetchall("SELECT uses FROM invites WHERE role = 'lead'")
-        assert list(invite)[0][0] == 0  # the link was not spent
+        rows = await conn.execute_fetchall("SELECT uses FROM invites WHERE role = 'lead'")
+        assert [tuple(r) for r in rows] == [(0,)]  # the link was not spent
 
 
 async def test_admin_commands_check_their_arguments(bot: Emulator) -> None:

@@ -29,7 +29,9 @@ async def test_restart_mid_form_resumes_at_the_same_step(
     async with Emulator.running(settings, clock=clock, api=api) as bot:
         marie = _again(bot, marie)
         # Her next message is taken as the answer to the step she was at: the description.
-        replies = await marie.send("La description, écrite le lendemain matin, après le redémarrage.")
+        replies = await marie.send(
+            "La description, écrite le lendemain matin, après le redémarrage."
+        )
         assert "Urgence" in replies[-1].text
         await marie.click("Normale")
         await marie.click("Pas de date")
@@ -60,9 +62,8 @@ async def test_notifications_queued_before_a_stop_are_sent_after_the_restart(
 
 async def test_migrations_run_once(settings: Settings, clock: ManualClock) -> None:
     for _ in range(2):
-        async with Emulator.running(settings, clock=clock) as bot:
-            async with bot.services.db.read() as conn:
-                rows = list(await conn.execute_fetchall("SELECT version FROM schema_migrations"))
-                fields = list(await conn.execute_fetchall("SELECT COUNT(*) FROM expertise_fields"))
+        async with Emulator.running(settings, clock=clock) as bot, bot.services.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT version FROM schema_migrations"))
+            fields = list(await conn.execute_fetchall("SELECT COUNT(*) FROM expertise_fields"))
     assert [r[0] for r in rows] == [1, 2]
     assert fields[0][0] == 7

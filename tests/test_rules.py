@@ -67,10 +67,17 @@ def test_date_parser_never_crashes(text: str) -> None:
 def test_subject_and_description_limits() -> None:
     assert validate_subject("  Un   objet\tvalide ") == "Un objet valide"
     assert validate_subject("x" * 120) == "x" * 120
-    for bad, problem in [("abcd", "too_short"), ("x" * 121, "too_long"), ("\x00\x01ab", "too_short")]:
+    for bad, problem in [
+        ("abcd", "too_short"),
+        ("x" * 121, "too_long"),
+        ("\x00\x01ab", "too_short"),
+    ]:
         with pytest.raises(InvalidInput, match=problem):
             validate_subject(bad)
-    assert validate_description("ligne 1\r\n\n\n\nligne 2 assez longue") == "ligne 1\n\nligne 2 assez longue"
+    assert (
+        validate_description("ligne 1\r\n\n\n\nligne 2 assez longue")
+        == "ligne 1\n\nligne 2 assez longue"
+    )
     with pytest.raises(InvalidInput, match="too_long"):
         validate_description("d" * 3001)
 
@@ -98,11 +105,24 @@ def test_unpack_accepts_only_what_pack_makes(data: str) -> None:
 def _ticket(status: TicketStatus, assignee: int | None = 20) -> Ticket:
     now = datetime(2026, 11, 24, tzinfo=UTC)
     return Ticket(
-        id=1, reference="CREC-2026-0001", draft_id=1, contact_id=10, federation_id=1, field_id=1,
-        subject="s" * 5, description="d" * 20, urgency=Urgency.NORMAL, desired_date=None,
-        status=status, assignee_id=assignee, created_at=now, updated_at=now,
-        first_response_at=None, resolved_at=None, closed_at=None,
-    )  # fmt: skip
+        id=1,
+        reference="CREC-2026-0001",
+        draft_id=1,
+        contact_id=10,
+        federation_id=1,
+        field_id=1,
+        subject="s" * 5,
+        description="d" * 20,
+        urgency=Urgency.NORMAL,
+        desired_date=None,
+        status=status,
+        assignee_id=assignee,
+        created_at=now,
+        updated_at=now,
+        first_response_at=None,
+        resolved_at=None,
+        closed_at=None,
+    )
 
 
 ACTORS = {
@@ -134,8 +154,7 @@ EXPECTED: dict[Action, tuple[set[TicketStatus], set[str]]] = {
 }
 
 
-@pytest.mark.parametrize(("action", "status", "who"),
-                         list(product(Action, TicketStatus, ACTORS)))  # fmt: skip
+@pytest.mark.parametrize(("action", "status", "who"), list(product(Action, TicketStatus, ACTORS)))
 def test_every_transition_from_every_state_by_every_role(
     action: Action, status: TicketStatus, who: str
 ) -> None:
@@ -160,7 +179,10 @@ def test_who_stands_where() -> None:
     assert relations(ACTORS["other_contact"], ticket) == set()
     assert relations(ACTORS["field_lead"], ticket) == {Relation.FIELD_LEAD}
     assert relations(ACTORS["other_lead"], ticket) == set()
-    assert relations(ACTORS["admin"], ticket, admin_field=True) == {Relation.ADMIN, Relation.FIELD_LEAD}
+    assert relations(ACTORS["admin"], ticket, admin_field=True) == {
+        Relation.ADMIN,
+        Relation.FIELD_LEAD,
+    }
     # Only a lead of the field (or an admin) may take a new ticket; nobody may take it twice.
     assert decide(Action.TAKE, ticket, frozenset({Relation.FIELD_LEAD})) is TicketStatus.ASSIGNED
     with pytest.raises(Refusal, match="wrong_state"):

@@ -37,7 +37,10 @@ def _run(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
         ({"TELEGRAM_BOT_TOKEN": "1:x", "DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
         ({"TELEGRAM_BOT_TOKEN": "1:x", "TICKET_PREFIX": "cr ec"}, "TICKET_PREFIX"),
-        ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_BASE_URL": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_BASE_URL": "ftp://x"},
+            "TELEGRAM_API_BASE_URL",
+        ),
     ],
 )
 def test_bad_setting_is_one_clear_line(env: dict[str, str], named: str, tmp_path: Path) -> None:
