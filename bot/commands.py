@@ -10,12 +10,18 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
     Role.LEAD: ("queue", "ticket", "log"),
     Role.ADMIN: (
+        "queue",
         "ticket",
         "federations",
         "addfederation",
         "invite",
         "invitelead",
         "domains",
+        "users",
+        "revoke",
+        "stats",
+        "export",
+        "billing",
     ),
 }
 

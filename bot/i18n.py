@@ -1,6 +1,6 @@
 """Texts in French and English, from gettext catalogues (`bot/locale/<lang>/LC_MESSAGES/*.po`).
 
-Message ids are stable keys (`form.ask_subject`); the catalogues hold the texts, in HTML as
+Message ids are stable keys (one `.po` file per feature) (`form.ask_subject`); the catalogues hold the texts, in HTML as
 Telegram shows it. Values put into a text are escaped unless they are `Html`, so user text can
 never break the markup.
 """
@@ -15,7 +15,6 @@ from string import Formatter
 from babel.messages.pofile import read_po
 
 LANGUAGES = ("fr", "en")
-DOMAIN = "messages"
 
 
 class Html(str):
@@ -31,11 +30,24 @@ def escape(value: object) -> str:
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The texts of one language, by key."""
-    path = resources.files("bot") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """The texts of one language, by key, from every `.po` file of that language.
+
+    One file per feature (messages.po for the core, others beside it), so that features can
+    be translated, and changed, independently. A key defined twice is an error.
+    """
+    folder = resources.files("bot") / "locale" / language / "LC_MESSAGES"
+    texts: dict[str, str] = {}
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not item.name.endswith(".po"):
+            continue
+        with item.open("rb") as handle:
+            catalog = read_po(handle, locale=language, domain=item.name[:-3])
+        for message in catalog:
+            if message.id and message.string:
+                if str(message.id) in texts:
+                    raise ValueError(f"{language}/{item.name}: {message.id} is defined twice")
+                texts[str(message.id)] = str(message.string)
+    return texts
 
 
 def placeholders(text: str) -> set[str]:

@@ -32,7 +32,7 @@ from bot.emulator import Emulator, FakeBotAPI, Person, Sent
 from bot.logs import setup_logging
 from storage import people
 
-TOKEN = "sandbox:token"  # a placeholder: the fake Bot API never checks it
+TOKEN = "sandbox:token"  # noqa: S105 - a placeholder: the fake Bot API never checks it
 
 # Telegram user ids of the demo personas: far from the fake bot's own id (7_000_000_001) and
 # fixed, so that `--db PATH` finds the same people again in a later session.
@@ -207,9 +207,11 @@ class _TerminalHtml(HTMLParser):
 
 
 def render_html(html: str, *, color: bool) -> str:
-    """A bot message's HTML as a terminal shows it: bold → ANSI bold (when `color`), <code> in
-    cyan or between backticks, blockquotes and <pre> indented, links followed by their address,
-    entities decoded."""
+    """A bot message's HTML as a terminal shows it, entities decoded.
+
+    With `color`, bold is ANSI bold, <code> cyan, and so on; without, <code> goes between
+    backticks. Blockquotes and <pre> are indented blocks; a link is followed by its address.
+    """
     renderer = _TerminalHtml(color)
     renderer.feed(html)
     return renderer.result()
@@ -235,7 +237,7 @@ class Sandbox:
         self.emulator = emulator
         self.out = out
         self.color = color
-        self.people: dict[str, Person] = {
+        self.persons: dict[str, Person] = {
             p.key: emulator.person(p.user_id, p.first_name, last_name=p.last_name)
             for p in PERSONAS
         }
@@ -248,7 +250,7 @@ class Sandbox:
     @property
     def person(self) -> Person:
         """The persona being played, as the emulator knows them."""
-        return self.people[self.current.key]
+        return self.persons[self.current.key]
 
     def prompt(self) -> str:
         """What the input line starts with: the persona being played."""
@@ -291,15 +293,16 @@ class Sandbox:
             body = f"{icon} {sent.kind} {sent.file_id}" + (f"\n{body}" if body else "")
         if edited:
             body = self._paint("2", "(edited) ") + body
-        for line in body.split("\n"):
-            self.say(f"  {line}".rstrip())
+        # "»" marks where each message starts: several often arrive at once.
+        for n, line in enumerate(body.split("\n")):
+            self.say(f"{'» ' if n == 0 else '  '}{line}".rstrip())
         for line in self._buttons_lines(sent):
             self.say(line)
 
     def _fresh(self, persona: Persona) -> list[tuple[Sent, bool]]:
         """Messages of the bot in that persona's chat not shown yet, or changed since (edits)."""
         found: list[tuple[Sent, bool]] = []
-        for sent in self.people[persona.key].chat:
+        for sent in self.persons[persona.key].chat:
             key = (sent.chat_id, sent.message_id)
             now = _Shown(sent.html, tuple(sent.buttons))
             before = self._shown.get(key)
@@ -340,13 +343,13 @@ class Sandbox:
 
     async def _open_invite(self, command: str, persona: Persona) -> None:
         """The admin asks for an invite; the persona opens the link from the admin's reply."""
-        admin = self.people["admin"]
+        admin = self.persons["admin"]
         replies = await admin.send(command)
         found = next((m for r in replies if (m := _START_TOKEN.search(r.text))), None)
         if found is None:
             said = replies[-1].text if replies else "nothing"
             raise SandboxError(f"{command!r} gave no invite link; the bot said: {said}")
-        await self.people[persona.key].send(f"/start {found.group(1)}")
+        await self.persons[persona.key].send(f"/start {found.group(1)}")
         if not await self._registered(persona):
             raise SandboxError(f"{persona.label} could not register with the invite of {command}")
 
@@ -360,7 +363,7 @@ class Sandbox:
         missing = [p for p in PERSONAS if not await self._registered(p)]
         if not missing:
             return False
-        admin = self.people["admin"]
+        admin = self.persons["admin"]
         await admin.send("/start")
         if BY_KEY["contact"] in missing:
             await admin.send("/addfederation {} {}".format(*FEDERATION))  # answers "exists" if so
@@ -459,21 +462,29 @@ class Sandbox:
         answer = self.person.last_answer
         if answer is not None and answer.text:
             kind = "alert" if answer.show_alert else "notice"
-            self.say(self._paint("33", f"  ({kind}) {answer.text}"))
+            self.say(self._paint("33", f"» ({kind}) {answer.text}"))
 
     async def send_file(self, argument: str) -> None:
         """`/file PATH`: send that file as a document (the fake needs its name, size, type)."""
         if not argument:
             self.error("usage: /file PATH")
             return
-        path = Path(argument.strip("'\"")).expanduser()
-        if not path.is_file():
-            self.error(f"no such file: {path}")
+        try:
+            name, size, mime = await asyncio.to_thread(describe_file, argument)
+        except FileNotFoundError as exc:
+            self.error(f"no such file: {exc}")
             return
-        size = path.stat().st_size
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        self.note(f"sending {path.name} ({size} bytes, {mime})")
-        await self.person.send_document(file_name=path.name, mime_type=mime, size=size)
+        self.note(f"sending {name} ({size} bytes, {mime})")
+        await self.person.send_document(file_name=name, mime_type=mime, size=size)
+
+
+def describe_file(argument: str) -> tuple[str, int, str]:
+    """Name, size and MIME type of the file at `argument` (quotes and ~ allowed)."""
+    path = Path(argument.strip("'\"")).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(str(path))
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return path.name, path.stat().st_size, mime
 
 
 # -- reading lines ----------------------------------------------------------------------------
@@ -569,6 +580,8 @@ async def session(db_path: Path, source: LineSource, out: TextIO, *, color: bool
             try:
                 if not await sandbox.handle(line):
                     break
+            except BrokenPipeError:  # nobody reads the output any more: stop
+                raise
             except Exception:  # a bug of the bot or of the emulator: show it, keep the session
                 traceback.print_exc()
     return 0
@@ -592,3 +605,9 @@ def main(db_path: str | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit-time flush
+        # of stdout from failing again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

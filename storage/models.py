@@ -156,6 +156,9 @@ class Ticket(Record):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    rating: int | None = None
+    rating_comment: str | None = None
+    resolution_note: str | None = None
 
 
 class TicketEvent(Record):
@@ -184,3 +187,4 @@ class OutboxMessage(Record):
     message_id: int | None
     created_at: datetime
     sent_at: datetime | None
+    ticket_message_id: int | None = None

@@ -1,0 +1,14 @@
+"""Scheduled jobs (PTB's JobQueue): one `schedule_*` call per feature, made at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from bot import lifecycle
+
+
+def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Put every recurring job of the bot on the application's JobQueue."""
+    lifecycle.schedule_jobs(app)
