@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 import handlers
+from bot import jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.config import Settings
@@ -81,6 +82,7 @@ async def _on_startup(app: IntakeApp) -> None:
     await _set_default_menus(app)
     if app.bot_data.get("outbox_worker", True):
         services.outbox.start()
+        jobs.schedule(app)
     log.info("bot @%s started", app.bot.username)
 
 

@@ -17,6 +17,7 @@ FORM = "f"
 TICKET = "t"
 LANGUAGE = "lang"
 MENU = "m"
+QUEUE = "q"
 
 
 @dataclass(frozen=True)

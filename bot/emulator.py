@@ -393,6 +393,18 @@ class FakeBotAPI(BaseRequest):
         sent.html, sent.reply_markup, sent.edits = html, markup, sent.edits + 1
         return self._message_json(sent)
 
+    def _api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        sent = self._find(params)
+        if sent.kind == "text":
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = str(params.get("caption") or "")
+        html = self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT)
+        markup = self._check_markup(params)
+        if html == sent.html and markup == sent.reply_markup:
+            raise _ApiError(400, "Bad Request: message is not modified")
+        sent.html, sent.reply_markup, sent.edits = html, markup, sent.edits + 1
+        return self._message_json(sent)
+
     def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
         markup = self._check_markup(params)
@@ -509,6 +521,7 @@ class Person:
     username: str | None = None
     language_code: str | None = "fr"
     last_answer: Answer | None = field(default=None, repr=False)
+    written: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def chat(self) -> list[Sent]:
@@ -530,22 +543,36 @@ class Person:
         return user
 
     def _message(self, **content: Any) -> dict[str, Any]:
-        return {
+        message = {
             "message_id": self.emulator.api.next_message_id(self.id),
             "date": int(time.time()),
             "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
             "from": self._user(),
             **content,
         }
+        self.written.append(message)
+        return message
 
-    async def _send(self, **content: Any) -> list[Sent]:
+    async def edit(self, text: str, message: dict[str, Any] | None = None) -> list[Sent]:
+        """Edit a message this person wrote (the last one by default)."""
+        original = message or self.written[-1]
+        key = "caption" if "caption" in original or "document" in original else "text"
+        edited = {**original, key: text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        before = len(self.chat)
+        await self.emulator.feed({"edited_message": edited})
+        return self.chat[before:]
+
+    async def _send(self, reply_to: Sent | None = None, **content: Any) -> list[Sent]:
+        if reply_to is not None:  # a Telegram reply (the quoted message)
+            content["reply_to_message"] = self.emulator.api._message_json(reply_to)
         before = len(self.chat)
         await self.emulator.feed({"message": self._message(**content)})
         return self.chat[before:]
 
-    async def send(self, text: str) -> list[Sent]:
+    async def send(self, text: str, reply_to: Sent | None = None) -> list[Sent]:
         """Type a message (or a command); what the bot answered in this chat."""
-        content: dict[str, Any] = {"text": text}
+        content: dict[str, Any] = {"text": text, "reply_to": reply_to}
         if text.startswith("/"):
             length = len(text.split(maxsplit=1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
@@ -557,6 +584,7 @@ class Person:
         mime_type: str = "application/pdf",
         size: int = 20_000,
         caption: str | None = None,
+        reply_to: Sent | None = None,
     ) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("doc")
         document = {
@@ -567,9 +595,11 @@ class Person:
             "file_size": size,
         }
         extra = {"caption": caption} if caption else {}
-        return await self._send(document=document, **extra)
+        return await self._send(reply_to, document=document, **extra)
 
-    async def send_photo(self) -> list[Sent]:
+    async def send_photo(
+        self, caption: str | None = None, reply_to: Sent | None = None
+    ) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("photo")
         sizes = [
             {
@@ -580,7 +610,8 @@ class Person:
             },
             {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960},
         ]
-        return await self._send(photo=sizes)
+        extra = {"caption": caption} if caption else {}
+        return await self._send(reply_to, photo=sizes, **extra)
 
     async def send_sticker(self) -> list[Sent]:
         file_id, unique = self.emulator.api.new_file_id("sticker")

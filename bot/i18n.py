@@ -1,13 +1,14 @@
 """Texts in French and English, from gettext catalogues (`bot/locale/<lang>/LC_MESSAGES/*.po`).
 
-Message ids are stable keys (one `.po` file per feature) (`form.ask_subject`); the catalogues hold the texts, in HTML as
-Telegram shows it. Values put into a text are escaped unless they are `Html`, so user text can
-never break the markup.
+Message ids are stable keys (`form.ask_subject`), one `.po` file per feature; the catalogues
+hold the texts, in HTML as Telegram shows it. Values put into a text are escaped unless they
+are `Html`, so user text can never break the markup.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from functools import cache
 from importlib import resources
 from string import Formatter
@@ -48,6 +49,11 @@ def catalogue(language: str) -> dict[str, str]:
                     raise ValueError(f"{language}/{item.name}: {message.id} is defined twice")
                 texts[str(message.id)] = str(message.string)
     return texts
+
+
+def visible_length(text: str) -> int:
+    """How many characters a person sees of an HTML text (what Telegram's limits count)."""
+    return len(html.unescape(re.sub(r"<[^>]*>", "", text)))
 
 
 def placeholders(text: str) -> set[str]:

@@ -6,9 +6,9 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot import lifecycle
+from bot.lifecycle import schedule_jobs as schedule_lifecycle
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Put every recurring job of the bot on the application's JobQueue."""
-    lifecycle.schedule_jobs(app)
+    schedule_lifecycle(app)

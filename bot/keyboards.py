@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,7 +10,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks as cb
 from bot.forms import MAX_ATTACHMENTS
 from bot.i18n import t
-from storage.models import Draft, ExpertiseField, FormStep, Urgency
+from bot.workflow import Relation
+from storage.models import Draft, ExpertiseField, FormStep, Ticket, TicketStatus, Urgency, User
 
 Rows: TypeAlias = Sequence[Sequence[tuple[str, str]]]
 
@@ -89,10 +90,6 @@ def edit_menu(draft: Draft, language: str) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-def take(ticket_id: int, language: str) -> InlineKeyboardMarkup:
-    return keyboard([[(t(language, "button.take"), cb.pack(cb.TICKET, "take", ticket_id))]])
-
-
 def new_request(language: str) -> InlineKeyboardMarkup:
     return keyboard([[(t(language, "button.new_request"), cb.pack(cb.MENU, "new"))]])
 
@@ -106,3 +103,106 @@ def languages() -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def _t(ticket_id: int, action: str, *args: object) -> str:
+    return cb.pack(cb.TICKET, action, ticket_id, *args)
+
+
+def lead_actions(
+    ticket: Ticket, who: frozenset[Relation], language: str
+) -> InlineKeyboardMarkup | None:
+    """The buttons of a lead's (or an admin's) card: what they may do in the ticket's state."""
+    rows: list[list[tuple[str, str]]] = []
+    status = ticket.status
+    works = bool(who & {Relation.ASSIGNEE, Relation.ADMIN})
+    if status is TicketStatus.NEW and who & {Relation.FIELD_LEAD, Relation.ADMIN}:
+        rows.append([(t(language, "button.take"), _t(ticket.id, "take"))])
+    if works and status in {TicketStatus.ASSIGNED, TicketStatus.WAITING}:
+        rows.append([(t(language, "button.start"), _t(ticket.id, "start"))])
+    if works and status in {TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING}:
+        rows.append(
+            [
+                (t(language, "button.ask"), _t(ticket.id, "ask")),
+                (t(language, "button.log_time"), _t(ticket.id, "time")),
+            ]
+        )
+        rows.append([(t(language, "button.resolve"), _t(ticket.id, "resolve"))])
+    # Reassign: the holder of an open ticket, or an admin (who may also give a new one).
+    holder = works and status in {
+        TicketStatus.ASSIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.WAITING,
+    }
+    if holder or (status is TicketStatus.NEW and Relation.ADMIN in who):
+        rows.append([(t(language, "button.reassign"), _t(ticket.id, "reassign"))])
+    rows.append([(t(language, "button.history"), _t(ticket.id, "hist", 0))])
+    return keyboard(rows)
+
+
+def contact_actions(ticket: Ticket, language: str) -> InlineKeyboardMarkup:
+    """The buttons under a contact's own ticket."""
+    rows: list[list[tuple[str, str]]] = []
+    if ticket.status is TicketStatus.RESOLVED:
+        rows.append(resolution_row(ticket.id, language))
+    if ticket.status not in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
+        rows.append([(t(language, "button.reply"), _t(ticket.id, "reply"))])
+    if ticket.status in {
+        TicketStatus.NEW,
+        TicketStatus.ASSIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.WAITING,
+    }:
+        rows.append([(t(language, "button.cancel_ticket"), _t(ticket.id, "cancel"))])
+    rows.append([(t(language, "button.history"), _t(ticket.id, "hist", 0))])
+    return keyboard(rows)
+
+
+def resolution_row(ticket_id: int, language: str) -> list[tuple[str, str]]:
+    return [
+        (t(language, "button.confirm"), _t(ticket_id, "confirm")),
+        (t(language, "button.not_solved"), _t(ticket_id, "reopen")),
+    ]
+
+
+def resolution(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    return keyboard([resolution_row(ticket_id, language)])
+
+
+def reply(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    return keyboard([[(t(language, "button.reply"), _t(ticket_id, "reply"))]])
+
+
+def confirm_cancel(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [(t(language, "button.cancel_ticket_yes"), _t(ticket_id, "cancelok"))],
+            [(t(language, "button.keep_ticket"), _t(ticket_id, "card"))],
+        ]
+    )
+
+
+def rating(ticket_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[("⭐" * n, _t(ticket_id, "rate", n)) for n in range(1, 6)]])
+
+
+def skip_comment(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    return keyboard([[(t(language, "button.no_comment"), _t(ticket_id, "nocomment"))]])
+
+
+def reassign_to(ticket_id: int, leads: Sequence[User], language: str) -> InlineKeyboardMarkup:
+    rows = [[(lead.full_name, _t(ticket_id, "to", lead.id))] for lead in leads]
+    rows.append([(t(language, "button.back"), _t(ticket_id, "card"))])
+    return keyboard(rows)
+
+
+def pages(
+    page: int, has_next: bool, language: str, data: Callable[[int], str]
+) -> list[tuple[str, str]]:
+    """Previous / next buttons of a paged list."""
+    row: list[tuple[str, str]] = []
+    if page > 0:
+        row.append((t(language, "button.previous"), data(page - 1)))
+    if has_next:
+        row.append((t(language, "button.next"), data(page + 1)))
+    return row

@@ -137,7 +137,7 @@ class Outbox:
             message = await self.bot.send_document(chat_id=row.chat_id, **payload)
         elif row.method == "send_photo":
             message = await self.bot.send_photo(chat_id=row.chat_id, **payload)
-        elif row.method == "edit_message_text":
+        elif row.method in {"edit_message_text", "edit_message_caption"}:
             message = await self._edit(row, payload)
         elif row.method == "set_my_commands":
             commands = [BotCommand(c, d) for c, d in payload["commands"]]
@@ -156,9 +156,12 @@ class Outbox:
             raise _Postpone
         if original.status is OutboxStatus.CANCELLED or original.message_id is None:
             raise TelegramError("the message to edit was not sent")
-        return await self.bot.edit_message_text(
-            chat_id=original.chat_id, message_id=original.message_id, **payload
+        edit = (
+            self.bot.edit_message_caption
+            if row.method == "edit_message_caption"
+            else self.bot.edit_message_text
         )
+        return await edit(chat_id=original.chat_id, message_id=original.message_id, **payload)
 
     async def _bad_request(self, row: OutboxMessage, error: str) -> None:
         if "message is not modified" in error:  # an edit that changes nothing has done its job

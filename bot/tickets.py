@@ -13,10 +13,10 @@ from bot import keyboards, render
 from bot.forms import TicketRequest
 from bot.i18n import Html, t
 from bot.services import Services
-from bot.workflow import Action, Actor, Refusal, Relation, can_view, decide, relations
+from bot.workflow import Actor, Relation, can_view, relations
 from storage import drafts, outbox, people, tickets
 from storage.db import Connection
-from storage.models import DraftStatus, OutboxStatus, Role, Ticket, TicketStatus, User
+from storage.models import DraftStatus, Role, Ticket, TicketStatus, User
 
 NEW_TICKET = "new_ticket"
 NEW_TICKET_FILE = "new_ticket_file"
@@ -43,9 +43,13 @@ async def relation_to(conn: Connection, user: User, ticket: Ticket) -> frozenset
     return relations(await actor_for(conn, user), ticket, admin_field=admin_field)
 
 
-async def visible_ticket(conn: Connection, user: User, reference: str) -> Ticket | None:
-    """The ticket if `user` may see it; None if unknown or not theirs (indistinguishable)."""
-    ticket = await tickets.ticket_by_reference(conn, reference)
+async def visible_ticket(conn: Connection, user: User, key: str | int) -> Ticket | None:
+    """The ticket (by reference or id) if `user` may see it; None if unknown or not theirs,
+    which look the same to them."""
+    if isinstance(key, int):
+        ticket = await tickets.get_ticket(conn, key)
+    else:
+        ticket = await tickets.ticket_by_reference(conn, key)
     if ticket is None or not can_view(await relation_to(conn, user, ticket)):
         return None
     return ticket
@@ -120,11 +124,13 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
     now = services.clock.now()
     for chat_id, language in await recipients(conn, services, ticket.field_id):
         card = await lead_card(conn, ticket, language)
+        # What the recipient may do: take it (a lead of the field, or an admin).
+        offer = frozenset({Relation.FIELD_LEAD})
         await outbox.enqueue(
             conn,
             chat_id=chat_id,
             method="send_message",
-            payload=message_payload(card, keyboards.take(ticket.id, language)),
+            payload=message_payload(card, keyboards.lead_actions(ticket, offer, language)),
             purpose=NEW_TICKET,
             now=now,
             ticket_id=ticket.id,
@@ -145,90 +151,6 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
                 now=now,
                 ticket_id=ticket.id,
             )
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The outcome of pressing Take: `won`, or who holds it, or why not."""
-
-    ticket: Ticket | None
-    won: bool = False
-    holder: User | None = None
-    refusal: str | None = None
-
-
-async def claim_ticket(services: Services, user: User, ticket_id: int) -> Claim:
-    """Take a new ticket: the first lead to press wins; the others' offers say who took it."""
-    now = services.clock.now()
-    async with services.db.transaction() as conn:
-        ticket = await tickets.get_ticket(conn, ticket_id)
-        if ticket is None:
-            return Claim(None, refusal="unknown")
-        who = await relation_to(conn, user, ticket)
-        try:
-            target = decide(Action.TAKE, ticket, who)
-        except Refusal as refusal:
-            holder = (
-                await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
-            )
-            if refusal.reason == "wrong_state" and holder is not None:
-                return Claim(ticket, holder=holder)
-            return Claim(ticket, refusal=refusal.reason)
-        if not await tickets.set_status(conn, ticket, target, now, assignee_id=user.id):
-            return Claim(ticket, refusal="wrong_state")
-        await tickets.add_event(
-            conn,
-            ticket_id=ticket.id,
-            actor_id=user.id,
-            kind=Action.TAKE.value,
-            from_status=ticket.status,
-            to_status=target,
-            now=now,
-        )
-        taken = await tickets.get_ticket(conn, ticket.id)
-        assert taken is not None
-        await _announce_taken(conn, services, taken, user)
-    services.wake_outbox()
-    return Claim(taken, won=True, holder=user)
-
-
-async def _announce_taken(
-    conn: Connection, services: Services, ticket: Ticket, lead: User
-) -> None:
-    """Tell the contact who handles their request; turn the other offers into 'taken by'."""
-    now = services.clock.now()
-    contact = await people.get_user(conn, ticket.contact_id)
-    if contact is not None:
-        text = t(
-            contact.language, "notify.taken", reference=ticket.reference, lead=render.person(lead)
-        )
-        await outbox.enqueue(
-            conn,
-            chat_id=contact.id,
-            method="send_message",
-            payload=message_payload(text),
-            purpose="taken",
-            now=now,
-            ticket_id=ticket.id,
-        )
-    # Offers not delivered yet are no longer needed.
-    for purpose in (NEW_TICKET, NEW_TICKET_FILE):
-        await outbox.cancel_pending(conn, ticket.id, purpose, "ticket taken")
-    for offer in await outbox.for_ticket(conn, ticket.id, NEW_TICKET):
-        if offer.status is not OutboxStatus.SENT or offer.chat_id == lead.id:
-            continue
-        reader = await people.get_user(conn, offer.chat_id)
-        language = reader.language if reader else services.settings.default_language
-        await outbox.enqueue(
-            conn,
-            chat_id=offer.chat_id,
-            method="edit_message_text",
-            payload=message_payload(await lead_card(conn, ticket, language)),
-            purpose="offer_taken",
-            now=now,
-            ticket_id=ticket.id,
-            edit_of=offer.id,
-        )
 
 
 async def lead_card(conn: Connection, ticket: Ticket, language: str) -> Html:

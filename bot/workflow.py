@@ -63,7 +63,7 @@ R = Relation
 
 RULES: dict[Action, Rule] = {
     Action.TAKE: _rule({S.NEW}, S.ASSIGNED, R.FIELD_LEAD, R.ADMIN),
-    Action.REASSIGN: _rule(set(OPEN_STATES), None, R.ASSIGNEE, R.ADMIN),
+    Action.REASSIGN: _rule(set(OPEN_STATES), None, R.ASSIGNEE, R.ADMIN),  # new → assigned
     Action.START: _rule({S.ASSIGNED, S.WAITING}, S.IN_PROGRESS, R.ASSIGNEE, R.ADMIN),
     Action.ASK: _rule(WORKED_STATES, S.WAITING, R.ASSIGNEE, R.ADMIN),
     Action.ANSWER: _rule({S.WAITING}, S.IN_PROGRESS, R.OWNER),
@@ -114,6 +114,8 @@ def decide(action: Action, ticket: Ticket, who: frozenset[Relation]) -> TicketSt
         raise Refusal("not_allowed", action, ticket.status)
     if ticket.status not in rule.sources:
         raise Refusal("wrong_state", action, ticket.status)
+    if action is Action.REASSIGN and ticket.status is S.NEW:
+        return S.ASSIGNED  # giving a new ticket to someone assigns it
     return rule.target or ticket.status
 
 

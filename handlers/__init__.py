@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import admin, errors, fallback, intake, start, tickets
+from handlers import admin, errors, fallback, intake, start, tickets, workflow
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -13,6 +13,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     start.register(app)
     intake.register(app)  # also the form's answers, in group 1
     tickets.register(app)
+    workflow.register(app)  # also messages for a ticket, in group 1, and edits
     admin.register(app)
     # Last group: whatever nothing above answered.
     fallback.register(app)

@@ -33,7 +33,7 @@ from bot.i18n import Html, t
 from bot.services import Services, get_services
 from bot.tickets import IncompleteDraft, file_draft
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
-from storage import drafts, people
+from storage import conversation, drafts, people
 from storage.models import (
     Attachment,
     Draft,
@@ -126,6 +126,7 @@ async def new_request(update: Update, context: Context, user: User) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     async with services.db.transaction() as conn:
+        await conversation.clear_input(conn, user.id)  # a reply or comment it was waiting for
         draft = await drafts.open_draft(conn, user.id)
         resumed = draft is not None
         if draft is None:
@@ -137,13 +138,14 @@ async def new_request(update: Update, context: Context, user: User) -> None:
 
 @members()
 async def cancel_command(update: Update, context: Context, user: User) -> None:
-    """/cancel: drop the request in progress, if any."""
+    """/cancel: stop what the bot was waiting for (a reply, a note…), else drop the draft."""
     services = get_services(context)
     async with services.db.transaction() as conn:
-        draft = await drafts.open_draft(conn, user.id)
+        waited = await conversation.clear_input(conn, user.id)
+        draft = None if waited else await drafts.open_draft(conn, user.id)
         if draft is not None:
             await drafts.close_draft(conn, draft.id, DraftStatus.CANCELLED)
-    key = "form.cancelled" if draft is not None else "form.nothing_to_cancel"
+    key = "input.cancelled" if waited else "form.cancelled" if draft else "form.nothing_to_cancel"
     await reply(update, context, t(user.language, key))
 
 
@@ -397,5 +399,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("cancel", cancel_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(new_request, pattern=rf"^{cb.MENU}:new$"))
     app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{cb.FORM}:"))
-    # Answers to the form: before the other catch-alls (group 1), stops them when it handles.
-    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_message), group=1)
+    # Answers to the form: after messages for a ticket (group 1), before the catch-all.
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_message), group=2)

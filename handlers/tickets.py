@@ -1,25 +1,33 @@
-"""Tickets from Telegram: /mytickets, /ticket <ref>, and the lead's Take button."""
+"""Seeing tickets: /mytickets, /ticket <ref> (or words: a search), /queue, a ticket's history."""
 
 from __future__ import annotations
 
-from telegram import Update
+import re
+
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
 from bot import keyboards, render
 from bot.i18n import Html, t
-from bot.services import get_services
-from bot.tickets import claim_ticket, lead_card, visible_ticket
+from bot.services import Services, get_services
+from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
+from bot.workflow import can_view
 from handlers.common import PRIVATE, Context, members, refuse, reply
-from storage import people, tickets
-from storage.models import Role, TicketStatus, User
+from storage import conversation, people, tickets
+from storage.db import Connection
+from storage.models import Role, Ticket, User
 
 PAGE = 20
+QUEUE_PAGE = 10
+HISTORY_PAGE = 10
+SEARCH_LIMIT = 10
+REFERENCE = re.compile(r"^[A-Za-z0-9]{2,10}-\d{4}-\d{4,}$")
 
 
 @members(Role.CONTACT)
 async def my_tickets(update: Update, context: Context, user: User) -> None:
-    """/mytickets: the contact's requests, newest first."""
+    """/mytickets: the contact's requests, newest first, with their state and last activity."""
     services = get_services(context)
     language = user.language
     async with services.db.read() as conn:
@@ -37,6 +45,7 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
             subject=tk.subject,
             status=render.status(tk.status, language),
             urgency=render.URGENCY_MARK[tk.urgency],
+            activity=render.moment(tk.updated_at, language, services.settings.tz),
         )
         for tk in mine
     ]
@@ -46,66 +55,196 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
     await reply(update, context, Html("\n".join(lines)))
 
 
+async def card_for(
+    conn: Connection, services: Services, user: User, ticket: Ticket
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """A ticket as `user` sees it, with the buttons of their rights in its state."""
+    language = user.language
+    if user.id == ticket.contact_id:
+        field = await people.get_field(conn, ticket.field_id)
+        assignee = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
+        assert field is not None
+        text = render.ticket_for_contact(
+            ticket, field=field, assignee=assignee, language=language, tz=services.settings.tz
+        )
+        return text, keyboards.contact_actions(ticket, language)
+    who = await relation_to(conn, user, ticket)
+    return await lead_card(conn, ticket, language), keyboards.lead_actions(ticket, who, language)
+
+
 @members(Role.CONTACT, Role.LEAD, Role.ADMIN)
 async def show_ticket(update: Update, context: Context, user: User) -> None:
-    """/ticket <ref>: one ticket, to those who may see it (its contact, its leads, admins)."""
+    """/ticket <ref>: one ticket, to those who may see it; /ticket <words>: search (leads)."""
     services = get_services(context)
     language = user.language
     args = context.args or []
-    if len(args) != 1:
+    if not args:
         await reply(update, context, t(language, "usage.ticket"))
         return
-    async with services.db.read() as conn:
-        ticket = await visible_ticket(conn, user, args[0].strip())
+    if len(args) == 1 and REFERENCE.match(args[0]):
+        async with services.db.read() as conn:
+            ticket = await visible_ticket(conn, user, args[0])
+            if ticket is not None:
+                text, markup = await card_for(conn, services, user, ticket)
         if ticket is None:
             await reply(update, context, t(language, "ticket.unknown", reference=args[0][:40]))
             return
-        if user.role is not Role.CONTACT:
-            text = await lead_card(conn, ticket, language)
-        else:
-            field = await people.get_field(conn, ticket.field_id)
-            assignee = (
-                await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
-            )
-            assert field is not None
-            text = render.ticket_for_contact(
-                ticket, field=field, assignee=assignee, language=language, tz=services.settings.tz
-            )
-    offer_take = user.role is not Role.CONTACT and ticket.status is TicketStatus.NEW
-    await reply(update, context, text, keyboards.take(ticket.id, language) if offer_take else None)
+        await reply(update, context, text, markup)
+        return
+    if user.role is Role.CONTACT:
+        await reply(update, context, t(language, "ticket.unknown", reference=" ".join(args)[:40]))
+        return
+    await _search(update, context, user, args)
+
+
+async def _search(update: Update, context: Context, user: User, words: list[str]) -> None:
+    services = get_services(context)
+    language = user.language
+    terms = [w for w in (re.sub(r"[^\w'-]", "", w) for w in words) if len(w) >= 2][:8]
+    if not terms:
+        await reply(update, context, t(language, "search.usage"))
+        return
+    async with services.db.read() as conn:
+        actor = await actor_for(conn, user)
+        found = await tickets.search(
+            conn,
+            terms,
+            lead_id=user.id,
+            field_ids=actor.field_ids,
+            everything=user.role is Role.ADMIN,
+            limit=SEARCH_LIMIT,
+        )
+    if not found:
+        await reply(update, context, t(language, "search.none", words=" ".join(terms)))
+        return
+    lines = [t(language, "search.title", words=" ".join(terms), count=len(found))]
+    lines += [_line(tk, language) for tk in found]
+    await reply(update, context, Html("\n".join(lines)))
+
+
+def _line(ticket: Ticket, language: str) -> Html:
+    return t(
+        language,
+        "queue.line",
+        urgency=render.URGENCY_MARK[ticket.urgency],
+        reference=ticket.reference,
+        status=render.status(ticket.status, language),
+        subject=ticket.subject,
+    )
+
+
+async def _queue_page(
+    services: Services, user: User, page: int
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    language = user.language
+    async with services.db.read() as conn:
+        actor = await actor_for(conn, user)
+        found, total = await tickets.lead_queue(
+            conn,
+            lead_id=user.id,
+            field_ids=actor.field_ids,
+            everything=user.role is Role.ADMIN,
+            limit=QUEUE_PAGE,
+            offset=page * QUEUE_PAGE,
+        )
+    if not found:
+        return t(language, "queue.empty" if page == 0 else "queue.no_more"), None
+    lines = [
+        t(
+            language,
+            "queue.title",
+            count=total,
+            page=page + 1,
+            pages=(total + QUEUE_PAGE - 1) // QUEUE_PAGE,
+        )
+    ]
+    lines += [_line(tk, language) for tk in found]
+    lines.append(t(language, "queue.hint"))
+    more = (page + 1) * QUEUE_PAGE < total
+    row = keyboards.pages(page, more, language, lambda p: cb.pack(cb.QUEUE, "page", p))
+    return Html("\n".join(lines)), keyboards.keyboard([row]) if row else None
 
 
 @members(Role.LEAD, Role.ADMIN)
-async def take(update: Update, context: Context, user: User) -> None:
-    """Take: the first of the field's leads to press gets the ticket."""
+async def queue(update: Update, context: Context, user: User) -> None:
+    """/queue: the lead's open tickets and the unassigned ones of their fields, urgent first."""
+    text, markup = await _queue_page(get_services(context), user, 0)
+    await reply(update, context, text, markup)
+
+
+@members(Role.LEAD, Role.ADMIN)
+async def queue_page(update: Update, context: Context, user: User) -> None:
+    """The queue's next or previous page (the message is edited in place)."""
     query = update.callback_query
     assert query is not None
-    services = get_services(context)
-    language = user.language
     data = cb.unpack(query.data)
-    ticket_id = data.int_arg(0) if data else None
-    if ticket_id is None:
-        await refuse(update, context, t(language, "button.stale"))
+    page = data.int_arg(0) if data else None
+    if page is None or page > 10_000:
+        await refuse(update, context, t(user.language, "button.stale"))
         return
-    claim = await claim_ticket(services, user, ticket_id)
-    if claim.ticket is None or claim.refusal == "not_allowed":
-        await refuse(update, context, t(language, "access.not_allowed"))
-        return
-    reference = claim.ticket.reference
-    if claim.won:
-        await query.answer(t(language, "take.done", reference=reference))
-        async with services.db.read() as conn:
-            card = await lead_card(conn, claim.ticket, language)
-        await query.edit_message_text(card)
-        return
-    if claim.holder is not None:
-        who = render.person(claim.holder)
-        await refuse(update, context, t(language, "take.already", reference=reference, lead=who))
-        return
-    await refuse(update, context, t(language, "take.closed", reference=reference))
+    text, markup = await _queue_page(get_services(context), user, page)
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def history_page(
+    services: Services, user: User, ticket_id: int, page: int
+) -> tuple[Html, InlineKeyboardMarkup | None] | None:
+    """One page of a ticket's history (audit trail and conversation, in order); None if the
+    ticket is not one `user` may see."""
+    language = user.language
+    tz = services.settings.tz
+    async with services.db.read() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None or not can_view(await relation_to(conn, user, ticket)):
+            return None
+        events = await tickets.ticket_events(conn, ticket_id)
+        messages = await conversation.ticket_messages(conn, ticket_id)
+        names: dict[int, str] = {}
+        for person_id in {e.actor_id for e in events if e.actor_id} | {
+            m.author_id for m in messages
+        }:
+            person = await people.get_user(conn, person_id)
+            names[person_id] = person.full_name if person else str(person_id)
+    entries: list[tuple[object, Html]] = []
+    for event in events:
+        who = names.get(event.actor_id, "") if event.actor_id else t(language, "history.system")
+        what = t(language, f"event.{event.kind}")
+        if event.to_status and event.from_status != event.to_status:
+            what = Html(f"{what} → {render.status(event.to_status, language)}")
+        line = t(
+            language,
+            "history.event",
+            when=render.moment(event.created_at, language, tz),
+            who=who,
+            what=what,
+            note=event.note or "",
+        )
+        entries.append((event.created_at, line))
+    for message in messages:
+        body = (message.body or "")[:300] + ("…" if len(message.body or "") > 300 else "")
+        if message.kind != "text":
+            body = f"📎 {message.file_name or message.kind} {body}".strip()
+        line = t(
+            language,
+            "history.message",
+            when=render.moment(message.created_at, language, tz),
+            who=names.get(message.author_id, ""),
+            body=body,
+        )
+        entries.append((message.created_at, line))
+    entries.sort(key=lambda entry: entry[0])  # type: ignore[arg-type, return-value]
+    chunk = entries[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]
+    pages = max(1, (len(entries) + HISTORY_PAGE - 1) // HISTORY_PAGE)
+    lines = [t(language, "history.title", reference=ticket.reference, page=page + 1, pages=pages)]
+    lines += [line for _, line in chunk]
+    more = (page + 1) * HISTORY_PAGE < len(entries)
+    row = keyboards.pages(page, more, language, lambda p: cb.pack(cb.TICKET, "hist", ticket_id, p))
+    return Html("\n".join(lines)), keyboards.keyboard([row]) if row else None
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("mytickets", my_tickets, filters=PRIVATE))
     app.add_handler(CommandHandler("ticket", show_ticket, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(take, pattern=rf"^{cb.TICKET}:take:"))
+    app.add_handler(CommandHandler("queue", queue, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(queue_page, pattern=rf"^{cb.QUEUE}:page:"))

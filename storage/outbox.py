@@ -26,13 +26,24 @@ async def enqueue(
     now: datetime,
     ticket_id: int | None = None,
     edit_of: int | None = None,
+    ticket_message_id: int | None = None,
 ) -> int:
     """Queue one Bot API call (inside the transaction of the change it announces)."""
     stamp = utc_text(now)
     cur = await conn.execute(
         "INSERT INTO outbox (chat_id, method, payload, purpose, ticket_id, edit_of,"
-        " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (chat_id, method, json.dumps(payload), purpose, ticket_id, edit_of, stamp, stamp),
+        " ticket_message_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            chat_id,
+            method,
+            json.dumps(payload),
+            purpose,
+            ticket_id,
+            edit_of,
+            ticket_message_id,
+            stamp,
+            stamp,
+        ),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid

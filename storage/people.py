@@ -155,6 +155,14 @@ async def leads_of_field(conn: aiosqlite.Connection, field_id: int) -> list[User
     return [User.model_validate(dict(r)) for r in rows]
 
 
+async def active_leads(conn: aiosqlite.Connection) -> list[User]:
+    """Every active lead, by name."""
+    async with conn.execute(
+        "SELECT * FROM users WHERE role = 'lead' AND active ORDER BY full_name, id"
+    ) as cur:
+        return [User.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
 async def field_ids_of_lead(conn: aiosqlite.Connection, user_id: int) -> set[int]:
     async with conn.execute("SELECT field_id FROM field_leads WHERE user_id = ?", (user_id,)) as c:
         return {r[0] for r in await c.fetchall()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import aiosqlite
@@ -132,25 +133,144 @@ async def set_status(
     now: datetime,
     *,
     assignee_id: int | None = None,
+    resolution_note: str | None = None,
 ) -> bool:
-    """Move a ticket on, only if it is still in the state the caller saw (compare-and-set)."""
+    """Move a ticket on, only if it is still in the state the caller saw (compare-and-set).
+
+    Keeps the clocks of service levels: the first assignment is the first response; resolving
+    stamps resolved_at (a reopening clears it); closing or cancelling stamps closed_at.
+    """
     stamp = utc_text(now)
+    target = to_status.value
     cur = await conn.execute(
         "UPDATE tickets SET status = ?, assignee_id = COALESCE(?, assignee_id), updated_at = ?,"
         " first_response_at = CASE WHEN ? = 'assigned' THEN COALESCE(first_response_at, ?)"
-        " ELSE first_response_at END"
+        "   ELSE first_response_at END,"
+        " resolved_at = CASE WHEN ? = 'resolved' THEN ? WHEN ? = 'in_progress' AND status ="
+        "   'resolved' THEN NULL ELSE resolved_at END,"
+        " closed_at = CASE WHEN ? IN ('closed', 'cancelled') THEN ? ELSE closed_at END,"
+        " resolution_note = COALESCE(?, resolution_note)"
         " WHERE id = ? AND status = ?",
         (
-            to_status.value,
+            target,
             assignee_id,
             stamp,
-            to_status.value,
+            target,
             stamp,
+            target,
+            stamp,
+            target,
+            target,
+            stamp,
+            resolution_note,
             ticket.id,
             ticket.status.value,
         ),
     )
     return cur.rowcount == 1
+
+
+async def set_rating(
+    conn: aiosqlite.Connection, ticket_id: int, rating: int, now: datetime
+) -> bool:
+    """Record the contact's rating once (a closed ticket without one)."""
+    cur = await conn.execute(
+        "UPDATE tickets SET rating = ?, updated_at = ? WHERE id = ? AND rating IS NULL"
+        " AND status = 'closed'",
+        (rating, utc_text(now), ticket_id),
+    )
+    return cur.rowcount == 1
+
+
+async def set_rating_comment(conn: aiosqlite.Connection, ticket_id: int, comment: str) -> None:
+    await conn.execute(
+        "UPDATE tickets SET rating_comment = ? WHERE id = ? AND rating IS NOT NULL",
+        (comment, ticket_id),
+    )
+
+
+URGENCY_ORDER = "CASE urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END"
+
+
+async def lead_queue(
+    conn: aiosqlite.Connection,
+    *,
+    lead_id: int,
+    field_ids: Iterable[int],
+    everything: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Ticket], int]:
+    """Open tickets for a lead: theirs and the unassigned ones of their fields (admins: all).
+
+    Most urgent first, then oldest. Returns a page and the total.
+    """
+    fields = sorted(set(field_ids))
+    if everything:
+        where, args = "status IN ('new', 'assigned', 'in_progress', 'waiting')", []
+    else:
+        marks = ",".join("?" * len(fields)) or "NULL"
+        where = (
+            "(assignee_id = ? AND status IN ('assigned', 'in_progress', 'waiting'))"
+            f" OR (status = 'new' AND field_id IN ({marks}))"
+        )
+        args = [lead_id, *fields]
+    async with conn.execute(
+        f"SELECT * FROM tickets WHERE {where} ORDER BY {URGENCY_ORDER}, id LIMIT ? OFFSET ?",
+        (*args, limit, offset),
+    ) as cur:
+        rows = [Ticket.model_validate(dict(r)) for r in await cur.fetchall()]
+    async with conn.execute(f"SELECT COUNT(*) FROM tickets WHERE {where}", args) as cur:
+        row = await cur.fetchone()
+    return rows, int(row[0]) if row else 0
+
+
+async def search(
+    conn: aiosqlite.Connection,
+    words: list[str],
+    *,
+    lead_id: int,
+    field_ids: Iterable[int],
+    everything: bool,
+    limit: int,
+) -> list[Ticket]:
+    """Tickets whose subject or description contains every word, that the person may see."""
+    query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    fields = sorted(set(field_ids))
+    visible = ""
+    args: list[object] = [query]
+    if not everything:
+        marks = ",".join("?" * len(fields)) or "NULL"
+        visible = f" AND (t.assignee_id = ? OR t.field_id IN ({marks}))"
+        args += [lead_id, *fields]
+    async with conn.execute(
+        "SELECT t.* FROM tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid"
+        f" WHERE tickets_fts MATCH ?{visible} ORDER BY t.id DESC LIMIT ?",
+        (*args, limit),
+    ) as cur:
+        return [Ticket.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def resolved_before(conn: aiosqlite.Connection, moment: datetime) -> list[Ticket]:
+    """Resolved tickets whose resolution is older than `moment` (to close them)."""
+    async with conn.execute(
+        "SELECT * FROM tickets WHERE status = 'resolved' AND resolved_at <= ? ORDER BY id",
+        (utc_text(moment),),
+    ) as cur:
+        return [Ticket.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def ticket_of_message(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> int | None:
+    """The ticket a bot message in a chat was about (to route a Telegram reply to it)."""
+    async with conn.execute(
+        "SELECT ticket_id FROM outbox WHERE chat_id = ? AND message_id = ?"
+        " AND ticket_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (chat_id, message_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None
 
 
 async def add_event(

@@ -152,7 +152,7 @@ CREATE TABLE outbox (
     chat_id          INTEGER NOT NULL,
     method           TEXT NOT NULL CHECK (method IN
                          ('send_message', 'send_document', 'send_photo', 'edit_message_text',
-                          'set_my_commands')),
+                          'edit_message_caption', 'set_my_commands')),
     payload          TEXT NOT NULL,             -- JSON: the call's arguments
     purpose          TEXT NOT NULL,             -- why it is sent (new_ticket, taken, report, ...)
     ticket_id        INTEGER REFERENCES tickets(id),

@@ -1,0 +1,221 @@
+"""The conversation on a ticket: what the contact and the lead write reaches the other side,
+attachments included, with the reference on every message, and is kept on the ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import keyboards
+from bot.i18n import Html, escape, t, visible_length
+from bot.lifecycle import apply
+from bot.services import Services
+from bot.tickets import message_payload, recipients, relation_to
+from bot.workflow import Action, Relation
+from storage import conversation, outbox, people, tickets
+from storage.db import Connection
+from storage.models import Role, Ticket, TicketStatus, User
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CLOSED = frozenset({TicketStatus.CLOSED, TicketStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message someone wrote to the bot, to relay."""
+
+    kind: str  # text, document, photo
+    text: str | None  # the text, or the caption
+    chat_id: int
+    message_id: int
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Relayed:
+    ticket: Ticket | None
+    refusal: str | None = None  # unknown, not_allowed, closed, too_long, duplicate
+    limit: int = 0  # with too_long: the most characters that fit
+
+
+def _header(language: str, ticket: Ticket, author: User, question: bool, edited: bool) -> Html:
+    key = "relay.question" if question else "relay.header"
+    text = t(language, key, reference=ticket.reference, name=author.full_name)
+    return Html(f"{text} {t(language, 'relay.edited')}") if edited else text
+
+
+def _compose(header: Html, body: str | None) -> Html:
+    return Html(f"{header}\n{escape(body)}") if body else header
+
+
+async def _readers(
+    conn: Connection, services: Services, ticket: Ticket, author: User
+) -> list[tuple[int, str]]:
+    """Who receives what `author` writes on `ticket` (id, language)."""
+    if author.id == ticket.contact_id:
+        if ticket.assignee_id is not None:
+            lead = await people.get_user(conn, ticket.assignee_id)
+            return [(lead.id, lead.language)] if lead else []
+        return await recipients(conn, services, ticket.field_id)
+    contact = await people.get_user(conn, ticket.contact_id)
+    return [(contact.id, contact.language)] if contact else []
+
+
+def _room(incoming_kind: str, headers: list[Html]) -> int:
+    """How many characters of the author's text fit under the longest header."""
+    limit = TEXT_LIMIT if incoming_kind == "text" else CAPTION_LIMIT
+    return limit - max((visible_length(h) for h in headers), default=0) - 1
+
+
+async def _relay(
+    services: Services, author: User, ticket_id: int, incoming: Incoming, *, question: bool = False
+) -> Relayed:
+    """Relay a message on a ticket to the other side, and keep it on the ticket.
+
+    The contact's answer to a question puts the ticket back in progress; a lead's question puts
+    it in waiting. Nothing of the ticket reaches anyone outside it.
+    """
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return Relayed(None, "unknown")
+        who = await relation_to(conn, author, ticket)
+        if not who & {Relation.OWNER, Relation.ASSIGNEE, Relation.ADMIN}:
+            return Relayed(ticket, "not_allowed")
+        if ticket.status in CLOSED:
+            return Relayed(ticket, "closed")
+        from_contact = Relation.OWNER in who
+        question = question and not from_contact
+        readers = await _readers(conn, services, ticket, author)
+        headers = [_header(lang, ticket, author, question, False) for _, lang in readers]
+        room = _room(incoming.kind, headers)
+        if len(incoming.text or "") > room:
+            return Relayed(ticket, "too_long", limit=room)
+        message_id = await conversation.add_message(
+            conn,
+            ticket_id=ticket.id,
+            author_id=author.id,
+            kind=incoming.kind,
+            body=incoming.text,
+            source_chat_id=incoming.chat_id,
+            source_message_id=incoming.message_id,
+            now=now,
+            file_id=incoming.file_id,
+            file_unique_id=incoming.file_unique_id,
+            file_name=incoming.file_name,
+        )
+        if message_id is None:  # the same message again (a redelivered update)
+            return Relayed(ticket, "duplicate")
+        if question:
+            outcome = await apply(conn, services, author, ticket, Action.ASK)
+            if outcome.refusal:
+                raise _Abort(Relayed(ticket, outcome.refusal))
+        elif from_contact and ticket.status is TicketStatus.WAITING:
+            await apply(conn, services, author, ticket, Action.ANSWER)
+        for (chat_id, language), header in zip(readers, headers, strict=True):
+            await _send(conn, services, ticket, chat_id, language, header, incoming, message_id)
+        current = await tickets.get_ticket(conn, ticket.id)
+    services.wake_outbox()
+    return Relayed(current)
+
+
+async def relay(
+    services: Services, author: User, ticket_id: int, incoming: Incoming, *, question: bool = False
+) -> Relayed:
+    """Relay a message on a ticket to the other side, and keep it on the ticket.
+
+    A refusal found mid-way rolls the whole transaction back.
+    """
+    try:
+        return await _relay(services, author, ticket_id, incoming, question=question)
+    except _Abort as abort:
+        return abort.result
+
+
+class _Abort(Exception):
+    """Roll the relay back (raised inside the transaction) and answer `result`."""
+
+    def __init__(self, result: Relayed) -> None:
+        super().__init__(result.refusal)
+        self.result = result
+
+
+async def _send(
+    conn: Connection,
+    services: Services,
+    ticket: Ticket,
+    chat_id: int,
+    language: str,
+    header: Html,
+    incoming: Incoming,
+    ticket_message_id: int,
+) -> None:
+    reader = await people.get_user(conn, chat_id)
+    markup = keyboards.reply(ticket.id, language)
+    text = _compose(header, incoming.text)
+    if incoming.kind == "text":
+        method, payload = "send_message", message_payload(text, markup)
+    else:
+        method = "send_photo" if incoming.kind == "photo" else "send_document"
+        payload = {
+            incoming.kind: incoming.file_id,
+            "caption": str(text),
+            "parse_mode": "HTML",
+            "reply_markup": markup.to_dict(),
+        }
+    await outbox.enqueue(
+        conn,
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        purpose="relay" if reader is None or reader.role is not Role.CONTACT else "relay_contact",
+        now=services.clock.now(),
+        ticket_id=ticket.id,
+        ticket_message_id=ticket_message_id,
+    )
+
+
+async def relay_edit(
+    services: Services, author: User, chat_id: int, message_id: int, text: str
+) -> Relayed | None:
+    """The author edited a relayed message: edit every copy. None: not a relayed message."""
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        kept = await conversation.message_by_source(conn, chat_id, message_id)
+        if kept is None or kept.author_id != author.id:
+            return None
+        ticket = await tickets.get_ticket(conn, kept.ticket_id)
+        assert ticket is not None
+        readers = await _readers(conn, services, ticket, author)
+        headers = [_header(lang, ticket, author, False, True) for _, lang in readers]
+        room = _room(kept.kind, headers)
+        if len(text) > room:
+            return Relayed(ticket, "too_long", limit=room)
+        await conversation.edit_message(conn, kept.id, text, now)
+        languages = dict(readers)
+        for relay_id, method in await conversation.relays_of(conn, kept.id):
+            original = await outbox.get(conn, relay_id)
+            assert original is not None
+            language = languages.get(original.chat_id, services.settings.default_language)
+            body = _compose(_header(language, ticket, author, False, True), text)
+            edit = "edit_message_text" if method == "send_message" else "edit_message_caption"
+            key = "text" if edit == "edit_message_text" else "caption"
+            await outbox.enqueue(
+                conn,
+                chat_id=original.chat_id,
+                method=edit,
+                payload={
+                    key: str(body),
+                    "parse_mode": "HTML",
+                    "reply_markup": keyboards.reply(ticket.id, language).to_dict(),
+                },
+                purpose="relay_edit",
+                now=now,
+                ticket_id=ticket.id,
+                edit_of=relay_id,
+            )
+    services.wake_outbox()
+    return Relayed(ticket)

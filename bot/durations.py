@@ -1,0 +1,56 @@
+"""Durations as leads type them: 1h30, 45m, 2h, 1,5 h, 1.25h, 1 h 30 min, 0h45."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+MAX_MINUTES = 24 * 60
+
+_HOURS_MINUTES = re.compile(
+    r"^(?:(?P<h>\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hre|hres|heures?|hours?))?"
+    r"\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minutes?)?)?$"
+)
+
+
+class BadDuration(ValueError):
+    """Not a duration a person can log; `problem`: unreadable, zero, negative, too_long."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def parse_duration(text: str) -> int:
+    """Minutes in `text`; BadDuration if unreadable, zero, negative or over 24 h."""
+    cleaned = " ".join(text.lower().split())
+    if cleaned.startswith("-"):
+        raise BadDuration("negative")
+    match = _HOURS_MINUTES.match(cleaned)
+    if not cleaned or match is None or not (match["h"] or match["m"]):
+        raise BadDuration("unreadable")
+    if match["m"] and not match["h"] and not re.search(r"[a-z]", cleaned):
+        raise BadDuration("unreadable")  # a bare number: hours or minutes? ask again
+    if match["h"] and match["m"] and int(match["m"]) >= 60:
+        raise BadDuration("unreadable")  # 1h75: a typo, not 2h15
+    try:
+        hours = Decimal(match["h"].replace(",", ".")) if match["h"] else Decimal(0)
+    except InvalidOperation:
+        raise BadDuration("unreadable") from None
+    minutes = hours * 60 + (int(match["m"]) if match["m"] else 0)
+    if minutes != minutes.to_integral_value():
+        minutes = minutes.quantize(Decimal(1))
+    total = int(minutes)
+    if total <= 0:
+        raise BadDuration("zero")
+    if total > MAX_MINUTES:
+        raise BadDuration("too_long")
+    return total
+
+
+def format_minutes(minutes: int) -> str:
+    """90 → 1 h 30; 45 → 45 min."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"

@@ -1,0 +1,398 @@
+"""The life of a ticket: every transition, checked in bot.workflow, written with its audit event
+and announced through the outbox in one transaction; time entries, ratings, the 7-day close."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot import keyboards, render
+from bot.durations import format_minutes
+from bot.i18n import Html, t
+from bot.services import Services, get_services
+from bot.tickets import (
+    NEW_TICKET,
+    NEW_TICKET_FILE,
+    lead_card,
+    message_payload,
+    relation_to,
+)
+from bot.workflow import Action, Actor, Refusal, Relation, decide, relations
+from storage import conversation, outbox, people, tickets
+from storage.db import Connection
+from storage.models import OutboxStatus, Ticket, TicketStatus, User
+
+log = logging.getLogger(__name__)
+
+AUTO_CLOSE_AFTER = timedelta(days=7)
+AUTO_CLOSE_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an action: the ticket as it now stands, or why nothing changed."""
+
+    ticket: Ticket | None
+    refusal: str | None = None  # unknown, not_allowed, wrong_state, not_rateable
+
+    @property
+    def ok(self) -> bool:
+        return self.ticket is not None and self.refusal is None
+
+
+async def standing(conn: Connection, user: User | None, ticket: Ticket) -> frozenset[Relation]:
+    """How a user (None: the bot itself) stands to a ticket."""
+    if user is None:
+        return relations(Actor.system(), ticket)
+    return await relation_to(conn, user, ticket)
+
+
+async def act(
+    services: Services,
+    user: User | None,
+    ticket_id: int,
+    action: Action,
+    *,
+    note: str | None = None,
+    assignee: User | None = None,
+) -> Outcome:
+    """Do `action` on a ticket as `user`: check, change, audit and announce, atomically."""
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return Outcome(None, "unknown")
+        outcome = await apply(conn, services, user, ticket, action, note=note, assignee=assignee)
+    services.wake_outbox()
+    return outcome
+
+
+async def apply(
+    conn: Connection,
+    services: Services,
+    user: User | None,
+    ticket: Ticket,
+    action: Action,
+    *,
+    note: str | None = None,
+    assignee: User | None = None,
+) -> Outcome:
+    """`act`, inside the caller's transaction (for changes that go with something else)."""
+    now = services.clock.now()
+    try:
+        target = decide(action, ticket, await standing(conn, user, ticket))
+    except Refusal as refusal:
+        return Outcome(ticket, refusal.reason)
+    new_assignee = assignee.id if assignee else None
+    if action is Action.TAKE and user is not None:
+        new_assignee = user.id
+    changed = await tickets.set_status(
+        conn,
+        ticket,
+        target,
+        now,
+        assignee_id=new_assignee,
+        resolution_note=note if action is Action.RESOLVE else None,
+    )
+    if not changed:  # someone else moved it first
+        return Outcome(await tickets.get_ticket(conn, ticket.id), "wrong_state")
+    await tickets.add_event(
+        conn,
+        ticket_id=ticket.id,
+        actor_id=user.id if user else None,
+        kind=action.value,
+        from_status=ticket.status,
+        to_status=target,
+        note=note if note is not None else (assignee.full_name if assignee else None),
+        now=now,
+    )
+    after = await tickets.get_ticket(conn, ticket.id)
+    assert after is not None
+    await _announce(conn, services, action, ticket, after, user, note)
+    return Outcome(after)
+
+
+# -- announcements ----------------------------------------------------------------------------
+
+
+async def notify(
+    conn: Connection,
+    services: Services,
+    person_id: int,
+    ticket: Ticket,
+    purpose: str,
+    text_for: Any,
+    markup_for: Any = None,
+) -> None:
+    """Queue a message to one person, written in their language by `text_for(language)`."""
+    person = await people.get_user(conn, person_id)
+    language = person.language if person else services.settings.default_language
+    markup = markup_for(language) if markup_for else None
+    await outbox.enqueue(
+        conn,
+        chat_id=person_id,
+        method="send_message",
+        payload=message_payload(text_for(language), markup),
+        purpose=purpose,
+        now=services.clock.now(),
+        ticket_id=ticket.id,
+    )
+
+
+async def _announce(
+    conn: Connection,
+    services: Services,
+    action: Action,
+    before: Ticket,
+    after: Ticket,
+    actor: User | None,
+    note: str | None,
+) -> None:
+    """Tell the people of a ticket what just happened to it (never the one who did it)."""
+    ref = after.reference
+    actor_name = render.person(actor) if actor else Html("—")
+    if action in {Action.TAKE, Action.REASSIGN} and before.status is TicketStatus.NEW:
+        await _withdraw_offers(conn, services, after, keep=actor.id if actor else None)
+    if action in {Action.TAKE, Action.REASSIGN}:
+        holder = await people.get_user(conn, after.assignee_id) if after.assignee_id else None
+        lead = render.person(holder)
+        await notify(
+            conn,
+            services,
+            after.contact_id,
+            after,
+            "status",
+            lambda lang: t(lang, "notify.taken", reference=ref, lead=lead),
+        )
+    if action is Action.REASSIGN and after.assignee_id is not None:
+        await send_card(
+            conn,
+            services,
+            after,
+            after.assignee_id,
+            "assigned",
+            lambda lang: t(lang, "notify.assigned_to_you", who=actor_name),
+        )
+        if before.assignee_id and before.assignee_id not in {
+            after.assignee_id,
+            actor and actor.id,
+        }:
+            await notify(
+                conn,
+                services,
+                before.assignee_id,
+                after,
+                "reassigned",
+                lambda lang: t(lang, "notify.reassigned", reference=ref, lead=lead),
+            )
+    elif action is Action.START:
+        await notify(
+            conn,
+            services,
+            after.contact_id,
+            after,
+            "status",
+            lambda lang: t(
+                lang, "notify.status", reference=ref, status=render.status(after.status, lang)
+            ),
+        )
+    elif action is Action.RESOLVE:
+        await notify(
+            conn,
+            services,
+            after.contact_id,
+            after,
+            "resolved",
+            lambda lang: t(
+                lang, "notify.resolved", reference=ref, lead=actor_name, note=note or ""
+            ),
+            lambda lang: keyboards.resolution(after.id, lang),
+        )
+    elif action in {Action.CONFIRM, Action.REOPEN, Action.CANCEL} and after.assignee_id:
+        key = {
+            Action.CONFIRM: "notify.confirmed",
+            Action.REOPEN: "notify.reopened",
+            Action.CANCEL: "notify.cancelled",
+        }[action]
+        await notify(
+            conn,
+            services,
+            after.assignee_id,
+            after,
+            action.value,
+            lambda lang: t(lang, key, reference=ref, contact=actor_name),
+        )
+    elif action is Action.CANCEL:  # not taken yet: withdraw the offers
+        await _withdraw_offers(conn, services, after, keep=None)
+    elif action is Action.AUTO_CLOSE:
+        await notify(
+            conn,
+            services,
+            after.contact_id,
+            after,
+            "closed",
+            lambda lang: t(lang, "notify.auto_closed", reference=ref),
+        )
+        if after.assignee_id:
+            await notify(
+                conn,
+                services,
+                after.assignee_id,
+                after,
+                "closed",
+                lambda lang: t(lang, "notify.auto_closed_lead", reference=ref),
+            )
+
+
+async def _withdraw_offers(
+    conn: Connection, services: Services, ticket: Ticket, keep: int | None
+) -> None:
+    """A new ticket was taken, given or cancelled: the offers to the leads no longer stand.
+
+    Offers not delivered yet are cancelled; delivered ones are edited to the ticket as it is.
+    """
+    for purpose in (NEW_TICKET, NEW_TICKET_FILE):
+        await outbox.cancel_pending(conn, ticket.id, purpose, f"ticket {ticket.status.value}")
+    for offer in await outbox.for_ticket(conn, ticket.id, NEW_TICKET):
+        if offer.status is not OutboxStatus.SENT or offer.chat_id == keep:
+            continue
+        reader = await people.get_user(conn, offer.chat_id)
+        language = reader.language if reader else services.settings.default_language
+        await outbox.enqueue(
+            conn,
+            chat_id=offer.chat_id,
+            method="edit_message_text",
+            payload=message_payload(await lead_card(conn, ticket, language)),
+            purpose="offer_withdrawn",
+            now=services.clock.now(),
+            ticket_id=ticket.id,
+            edit_of=offer.id,
+        )
+
+
+async def send_card(
+    conn: Connection,
+    services: Services,
+    ticket: Ticket,
+    chat_id: int,
+    purpose: str,
+    header: Any = None,
+) -> None:
+    """Queue the lead's card of a ticket, with the buttons of their rights, under a header."""
+    reader = await people.get_user(conn, chat_id)
+    if reader is None:
+        return
+    who = await relation_to(conn, reader, ticket)
+    card = await lead_card(conn, ticket, reader.language)
+    if header is not None:
+        card = Html(f"{header(reader.language)}\n\n{card}")
+    await outbox.enqueue(
+        conn,
+        chat_id=chat_id,
+        method="send_message",
+        payload=message_payload(card, keyboards.lead_actions(ticket, who, reader.language)),
+        purpose=purpose,
+        now=services.clock.now(),
+        ticket_id=ticket.id,
+    )
+
+
+# -- time, ratings ----------------------------------------------------------------------------
+
+LOGGABLE = frozenset(
+    {
+        TicketStatus.ASSIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.WAITING,
+        TicketStatus.RESOLVED,
+        TicketStatus.CLOSED,
+    }
+)
+
+
+async def log_time(
+    services: Services, user: User, ticket_id: int, minutes: int, note: str | None
+) -> Outcome:
+    """Log time on a ticket (its lead or an admin), at the field's hourly rate of today."""
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return Outcome(None, "unknown")
+        who = await relation_to(conn, user, ticket)
+        if not who & {Relation.ASSIGNEE, Relation.ADMIN}:
+            return Outcome(ticket, "not_allowed")
+        if ticket.status not in LOGGABLE:
+            return Outcome(ticket, "wrong_state")
+        field = await people.get_field(conn, ticket.field_id)
+        assert field is not None
+        await conversation.add_time(
+            conn,
+            ticket_id=ticket.id,
+            lead_id=user.id,
+            field_id=field.id,
+            work_date=services.today(),
+            minutes=minutes,
+            hourly_rate_cents=field.hourly_rate_cents,
+            note=note,
+            now=now,
+        )
+        summary = format_minutes(minutes) + (f" — {note}" if note else "")
+        await tickets.add_event(
+            conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
+        )
+    return Outcome(ticket)
+
+
+async def rate(services: Services, user: User, ticket_id: int, stars: int) -> Outcome:
+    """The contact rates the service of their closed ticket, once, from 1 to 5."""
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None or ticket.contact_id != user.id:
+            return Outcome(None, "unknown")
+        if not 1 <= stars <= 5 or not await tickets.set_rating(conn, ticket.id, stars, now):
+            return Outcome(ticket, "not_rateable")
+        await tickets.add_event(
+            conn, ticket_id=ticket.id, actor_id=user.id, kind="rated", note=f"{stars}/5", now=now
+        )
+        await conversation.expect_input(conn, user.id, "comment", ticket.id, now)
+        if ticket.assignee_id:
+            await notify(
+                conn,
+                services,
+                ticket.assignee_id,
+                ticket,
+                "rated",
+                lambda lang: t(lang, "notify.rated", reference=ticket.reference, stars=stars),
+            )
+    services.wake_outbox()
+    return Outcome(ticket)
+
+
+async def close_resolved(services: Services) -> int:
+    """Close the tickets resolved more than 7 days ago without an answer; how many."""
+    async with services.db.read() as conn:
+        due = await tickets.resolved_before(conn, services.clock.now() - AUTO_CLOSE_AFTER)
+    closed = 0
+    for ticket in due:
+        if (await act(services, None, ticket.id, Action.AUTO_CLOSE)).ok:
+            closed += 1
+    if closed:
+        log.info("closed %d resolved tickets after 7 days", closed)
+    return closed
+
+
+async def _auto_close_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await close_resolved(get_services(context))
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Check hourly for resolved tickets to close."""
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        _auto_close_job, interval=AUTO_CLOSE_EVERY, first=60, name="auto-close"
+    )

@@ -1,0 +1,532 @@
+"""Working a ticket from Telegram: the buttons of the cards, /log, what people write to a
+ticket (a Telegram reply, or after pressing Reply, Ask, Resolve, Log time), and edits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import callbacks as cb
+from bot import keyboards, render
+from bot.conversation import Incoming, relay, relay_edit
+from bot.durations import BadDuration, format_minutes, parse_duration
+from bot.i18n import t
+from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
+from bot.services import Services, get_services
+from bot.tickets import relation_to, visible_ticket
+from bot.workflow import Action, Refusal, Relation, decide
+from handlers.common import PRIVATE, Context, current_member, members, refuse, reply
+from handlers.tickets import card_for, history_page
+from storage import conversation, people, tickets
+from storage.models import Role, Ticket, TicketStatus, User
+
+NOTE_MAX = 1000
+PENDING_KINDS = {"ask", "reply", "resolve", "time", "comment"}
+
+# -- the card's buttons -----------------------------------------------------------------------
+
+ButtonHandler = Callable[[Update, Context, User, int, cb.Callback], Awaitable[None]]
+
+
+async def _refresh_card(update: Update, context: Context, user: User, ticket_id: int) -> None:
+    """Show the pressed card as the ticket now stands, with the buttons that now apply."""
+    query = update.callback_query
+    assert query is not None
+    services = get_services(context)
+    async with services.db.read() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return
+        text, markup = await card_for(conn, services, user, ticket)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:  # a document's caption, or unchanged: send the card anew
+        await reply(update, context, text, markup)
+
+
+async def _explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
+    """Say why an action did not happen, in the person's words."""
+    language = user.language
+    if outcome.ticket is None or outcome.refusal == "unknown":
+        await refuse(update, context, t(language, "button.stale"))
+    elif outcome.refusal == "not_allowed":
+        await refuse(update, context, t(language, "access.not_allowed"))
+    else:
+        status = render.status(outcome.ticket.status, language)
+        ref = outcome.ticket.reference
+        await refuse(
+            update, context, t(language, "ticket.wrong_state", reference=ref, status=status)
+        )
+
+
+async def _transition(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    action = {
+        "start": Action.START,
+        "confirm": Action.CONFIRM,
+        "reopen": Action.REOPEN,
+        "cancelok": Action.CANCEL,
+    }[data.action]
+    services = get_services(context)
+    outcome = await act(services, user, ticket_id, action)
+    if not outcome.ok:
+        await _explain(update, context, user, outcome)
+        return
+    assert outcome.ticket is not None and update.callback_query is not None
+    language = user.language
+    ref = outcome.ticket.reference
+    await update.callback_query.answer(t(language, f"done.{action.value}", reference=ref))
+    await _refresh_card(update, context, user, ticket_id)
+    if action is Action.CONFIRM:
+        await reply(
+            update, context, t(language, "rating.ask", reference=ref), keyboards.rating(ticket_id)
+        )
+
+
+async def _take(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    services = get_services(context)
+    outcome = await act(services, user, ticket_id, Action.TAKE)
+    query = update.callback_query
+    assert query is not None
+    language = user.language
+    if outcome.ok and outcome.ticket is not None:
+        await query.answer(t(language, "take.done", reference=outcome.ticket.reference))
+        await _refresh_card(update, context, user, ticket_id)
+        return
+    ticket = outcome.ticket
+    if outcome.refusal == "wrong_state" and ticket is not None and ticket.assignee_id:
+        async with services.db.read() as conn:
+            holder = await people.get_user(conn, ticket.assignee_id)
+        who = render.person(holder)
+        await refuse(
+            update, context, t(language, "take.already", reference=ticket.reference, lead=who)
+        )
+        await _refresh_card(update, context, user, ticket_id)
+        return
+    await _explain(update, context, user, outcome)
+
+
+def may_write(kind: str, ticket: Ticket, who: frozenset[Relation]) -> str | None:
+    """Why `who` may not give the input `kind` on `ticket` now (None: they may)."""
+    action = {"ask": Action.ASK, "resolve": Action.RESOLVE}.get(kind)
+    if action is not None:
+        try:
+            decide(action, ticket, who)
+        except Refusal as refusal:
+            return refusal.reason
+        return None
+    allowed = {Relation.ASSIGNEE, Relation.ADMIN}
+    if kind == "reply":
+        allowed.add(Relation.OWNER)
+    if not who & allowed:
+        return "not_allowed"
+    closed = {TicketStatus.CLOSED, TicketStatus.CANCELLED}
+    if (kind == "reply" and ticket.status in closed) or (
+        kind == "time" and ticket.status not in LOGGABLE
+    ):
+        return "wrong_state"
+    return None
+
+
+async def _await_input(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    """Ask, Resolve, Log time, Reply: the next message the person writes is for this."""
+    kind = data.action
+    services = get_services(context)
+    async with services.db.transaction() as conn:
+        ticket = await visible_ticket(conn, user, ticket_id)
+        outcome = Outcome(ticket, "unknown" if ticket is None else None)
+        if ticket is not None:
+            outcome = Outcome(
+                ticket, may_write(kind, ticket, await relation_to(conn, user, ticket))
+            )
+        if outcome.ok:
+            await conversation.expect_input(conn, user.id, kind, ticket_id, services.clock.now())
+    if not outcome.ok:
+        await _explain(update, context, user, outcome)
+        return
+    assert ticket is not None
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await reply(update, context, t(user.language, f"input.{kind}", reference=ticket.reference))
+
+
+async def _reassign(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    """Reassign: pick another lead (of any field), then give them the ticket."""
+    services = get_services(context)
+    language = user.language
+    query = update.callback_query
+    assert query is not None
+    if data.action == "reassign":
+        async with services.db.read() as conn:
+            ticket = await visible_ticket(conn, user, ticket_id)
+            leads = await people.active_leads(conn)
+        if ticket is None:
+            await refuse(update, context, t(language, "button.stale"))
+            return
+        others = [lead for lead in leads if lead.id != ticket.assignee_id]
+        if not others:
+            await refuse(update, context, t(language, "reassign.nobody"))
+            return
+        await query.answer()
+        await query.edit_message_reply_markup(keyboards.reassign_to(ticket_id, others, language))
+        return
+    target_id = data.int_arg(1)
+    async with services.db.read() as conn:
+        target = await people.get_user(conn, target_id) if target_id else None
+    if target is None or target.role is not Role.LEAD or not target.active:
+        await refuse(update, context, t(language, "button.stale"))
+        return
+    outcome = await act(services, user, ticket_id, Action.REASSIGN, assignee=target)
+    if not outcome.ok:
+        await _explain(update, context, user, outcome)
+        return
+    assert outcome.ticket is not None
+    await query.answer(
+        t(language, "done.reassign", reference=outcome.ticket.reference, lead=target.full_name)
+    )
+    await _refresh_card(update, context, user, ticket_id)
+
+
+async def _history(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    page = data.int_arg(1) or 0
+    found = await history_page(get_services(context), user, ticket_id, min(page, 10_000))
+    if found is None:
+        await refuse(update, context, t(user.language, "button.stale"))
+        return
+    await query.answer()
+    text, markup = found
+    if page == 0:
+        await reply(update, context, text, markup)
+    else:
+        await query.edit_message_text(text, reply_markup=markup)
+
+
+async def _card(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    """Back to the card (from the reassign list or the cancel confirmation)."""
+    services = get_services(context)
+    async with services.db.read() as conn:
+        ticket = await visible_ticket(conn, user, ticket_id)
+    if ticket is None:
+        await refuse(update, context, t(user.language, "button.stale"))
+        return
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _refresh_card(update, context, user, ticket_id)
+
+
+async def _cancel(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    """The contact's Cancel: ask to confirm first."""
+    services = get_services(context)
+    async with services.db.read() as conn:
+        ticket = await visible_ticket(conn, user, ticket_id)
+    if ticket is None or ticket.contact_id != user.id:
+        await refuse(update, context, t(user.language, "access.not_allowed"))
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await reply(
+        update,
+        context,
+        t(user.language, "cancel.confirm", reference=ticket.reference),
+        keyboards.confirm_cancel(ticket_id, user.language),
+    )
+
+
+async def _rate(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    stars = data.int_arg(1)
+    services = get_services(context)
+    outcome = await rate(services, user, ticket_id, stars or 0)
+    query = update.callback_query
+    assert query is not None
+    if not outcome.ok:
+        key = "rating.not_now" if outcome.refusal == "not_rateable" else "button.stale"
+        await refuse(update, context, t(user.language, key))
+        return
+    await query.answer()
+    await query.edit_message_text(
+        t(user.language, "rating.thanks", stars="⭐" * (stars or 0)),
+        reply_markup=keyboards.skip_comment(ticket_id, user.language),
+    )
+
+
+async def _no_comment(
+    update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
+) -> None:
+    services = get_services(context)
+    async with services.db.transaction() as conn:
+        pending = await conversation.pending_input(conn, user.id)
+        if pending and pending.kind == "comment" and pending.ticket_id == ticket_id:
+            await conversation.clear_input(conn, user.id)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+
+
+BUTTONS: dict[str, ButtonHandler] = {
+    "take": _take,
+    "start": _transition,
+    "confirm": _transition,
+    "reopen": _transition,
+    "cancelok": _transition,
+    "ask": _await_input,
+    "resolve": _await_input,
+    "time": _await_input,
+    "reply": _await_input,
+    "reassign": _reassign,
+    "to": _reassign,
+    "hist": _history,
+    "card": _card,
+    "cancel": _cancel,
+    "rate": _rate,
+    "nocomment": _no_comment,
+}
+
+
+@members()
+async def on_ticket_button(update: Update, context: Context, user: User) -> None:
+    """Every button of a ticket: parsed here once; each action re-checks rights itself."""
+    query = update.callback_query
+    assert query is not None
+    data = cb.unpack(query.data)
+    ticket_id = data.int_arg(0) if data else None
+    handler = BUTTONS.get(data.action) if data else None
+    if data is None or ticket_id is None or handler is None:
+        await refuse(update, context, t(user.language, "button.stale"))
+        return
+    await handler(update, context, user, ticket_id, data)
+
+
+# -- /log -------------------------------------------------------------------------------------
+
+
+async def _log(update: Update, context: Context, user: User, ticket_id: int, text: str) -> bool:
+    """Log `text` (a duration, then an optional note) on a ticket, and say what was logged.
+
+    False if the duration could not be read (the person was told how to write it).
+    """
+    services = get_services(context)
+    language = user.language
+    words = text.split()
+    problem = "unreadable"
+    # The duration may take a few words ("1 h 30", "2 heures"); the rest is the note.
+    for cut in range(min(len(words), 4), 0, -1):
+        try:
+            minutes = parse_duration(" ".join(words[:cut]))
+        except BadDuration as bad:
+            problem = bad.problem
+            continue
+        note = " ".join(words[cut:])[:NOTE_MAX] or None
+        break
+    else:
+        await reply(update, context, t(language, f"time.{problem}"))
+        return False
+    outcome = await log_time(services, user, ticket_id, minutes, note)
+    if not outcome.ok or outcome.ticket is None:
+        await _explain(update, context, user, outcome)
+        return True
+    await reply(
+        update,
+        context,
+        t(
+            language,
+            "time.logged",
+            duration=format_minutes(minutes),
+            reference=outcome.ticket.reference,
+        ),
+    )
+    return True
+
+
+@members(Role.LEAD, Role.ADMIN)
+async def log_command(update: Update, context: Context, user: User) -> None:
+    """/log <ref> <duration> [note]"""
+    args = context.args or []
+    services = get_services(context)
+    if len(args) < 2:
+        await reply(update, context, t(user.language, "usage.log"))
+        return
+    async with services.db.read() as conn:
+        ticket = await visible_ticket(conn, user, args[0])
+    if ticket is None:
+        await reply(update, context, t(user.language, "ticket.unknown", reference=args[0][:40]))
+        return
+    await _log(update, context, user, ticket.id, " ".join(args[1:]))
+
+
+# -- what people write to a ticket ------------------------------------------------------------
+
+
+def incoming_of(message: Message) -> Incoming | None:
+    """The relayable content of a message (text, document, photo); None for anything else."""
+    if message.text:
+        return Incoming("text", message.text, message.chat_id, message.message_id)
+    if message.document:
+        doc = message.document
+        return Incoming(
+            "document",
+            message.caption,
+            message.chat_id,
+            message.message_id,
+            doc.file_id,
+            doc.file_unique_id,
+            doc.file_name,
+        )
+    if message.photo:
+        photo = message.photo[-1]
+        return Incoming(
+            "photo",
+            message.caption,
+            message.chat_id,
+            message.message_id,
+            photo.file_id,
+            photo.file_unique_id,
+        )
+    return None
+
+
+async def _relay(
+    update: Update, context: Context, user: User, ticket_id: int, question: bool
+) -> str:
+    """Relay the message: `sent`, `retry` (fix it and send again) or `dead` (told why)."""
+    message = update.effective_message
+    assert message is not None
+    language = user.language
+    incoming = incoming_of(message)
+    if incoming is None:
+        await reply(update, context, t(language, "relay.wrong_kind"))
+        return "retry"
+    done = await relay(get_services(context), user, ticket_id, incoming, question=question)
+    if done.refusal == "too_long":
+        await reply(
+            update,
+            context,
+            t(
+                language,
+                f"relay.too_long_{incoming.kind}",
+                limit=done.limit,
+                length=len(incoming.text or ""),
+            ),
+        )
+        return "retry"
+    if done.refusal == "duplicate":
+        return "sent"
+    if done.refusal or done.ticket is None:
+        key = {"closed": "relay.closed", "not_allowed": "relay.not_allowed"}.get(
+            done.refusal or "", "button.stale"
+        )
+        await reply(update, context, t(language, key))
+        return "dead"
+    await reply(update, context, t(language, "relay.sent", reference=done.ticket.reference))
+    return "sent"
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """A message for a ticket: the input a button asked for, or a Telegram reply to a ticket's
+    message. Anything else goes on to the form and the catch-all."""
+    user = await current_member(update, context)
+    message = update.effective_message
+    if user is None or not user.active or message is None:
+        return
+    services = get_services(context)
+    async with services.db.read() as conn:
+        pending = await conversation.pending_input(conn, user.id)
+        replied = (
+            await tickets.ticket_of_message(conn, user.id, message.reply_to_message.message_id)
+            if message.reply_to_message
+            else None
+        )
+    if pending is not None and pending.kind in PENDING_KINDS:
+        await _answer_pending(update, context, user, services, pending.kind, pending.ticket_id)
+        raise ApplicationHandlerStop
+    if replied is not None:
+        await _relay(update, context, user, replied, question=False)
+        raise ApplicationHandlerStop
+
+
+async def _answer_pending(
+    update: Update, context: Context, user: User, services: Services, kind: str, ticket_id: int
+) -> None:
+    """The message the person was asked for; the wait ends unless they must try again."""
+    message = update.effective_message
+    assert message is not None
+    language = user.language
+    text = message.text or ""
+    if kind in {"resolve", "time", "comment"} and not text.strip():
+        await reply(update, context, t(language, f"input.{kind}"))
+        return
+    if kind in {"ask", "reply"}:
+        finished = (
+            await _relay(update, context, user, ticket_id, question=kind == "ask") != "retry"
+        )
+    elif kind == "resolve":
+        if len(text) > NOTE_MAX:
+            await reply(update, context, t(language, "input.too_long", max=NOTE_MAX))
+            return
+        outcome = await act(services, user, ticket_id, Action.RESOLVE, note=text.strip())
+        if outcome.ok and outcome.ticket is not None:
+            ref = outcome.ticket.reference
+            await reply(update, context, t(language, "done.resolve", reference=ref))
+        else:
+            await _explain(update, context, user, outcome)
+        finished = True
+    elif kind == "time":
+        finished = await _log(update, context, user, ticket_id, text)
+    else:  # a comment on the rating
+        async with services.db.transaction() as conn:
+            await tickets.set_rating_comment(conn, ticket_id, text.strip()[:NOTE_MAX])
+        await reply(update, context, t(language, "rating.comment_saved"))
+        finished = True
+    if finished:
+        async with services.db.transaction() as conn:
+            await conversation.clear_input(conn, user.id)
+
+
+async def on_edit(update: Update, context: Context) -> None:
+    """An author edited a message that was relayed: the copies are edited too."""
+    user = await current_member(update, context)
+    message = update.edited_message
+    if user is None or message is None:
+        return
+    text = message.text if message.text is not None else message.caption
+    if text is None:
+        return
+    done = await relay_edit(get_services(context), user, message.chat_id, message.message_id, text)
+    if done is not None and done.refusal == "too_long":
+        await reply(update, context, t(user.language, "relay.too_long_edit", limit=done.limit))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("log", log_command, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_ticket_button, pattern=rf"^{cb.TICKET}:"))
+    # Messages for a ticket come before the form's answers (group 2) and the catch-all.
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_message), group=1)
+    edits = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(edits, on_edit), group=1)
