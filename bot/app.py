@@ -17,6 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.inbox import DurableQueue, Inbox, IntakeApplication
 from bot.outbox import Outbox
 from bot.services import KEY, Services
 from storage import Database
@@ -52,6 +53,9 @@ def build_application(
         )
         # Keeps bursts inside Telegram's limits; 429s are left to the outbox (max_retries=0).
         .rate_limiter(AIORateLimiter(max_retries=0))
+        # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).
+        .application_class(IntakeApplication)
+        .update_queue(DurableQueue())
         .post_init(_on_startup)
         .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
@@ -80,6 +84,10 @@ async def _on_startup(app: IntakeApp) -> None:
     services.bot_username = app.bot.username
     services.outbox = Outbox(services.db, services.clock, app.bot, services.settings.admin_ids)
     await _set_default_menus(app)
+    inbox = Inbox(services.db, services.clock)
+    if isinstance(app, IntakeApplication) and isinstance(app.update_queue, DurableQueue):
+        app.inbox = app.update_queue.inbox = inbox
+        await app.replay_pending()
     if app.bot_data.get("outbox_worker", True):
         services.outbox.start()
         jobs.schedule(app)

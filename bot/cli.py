@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
@@ -19,25 +20,45 @@ def _parser() -> argparse.ArgumentParser:
         prog="intake-bot", description="Telegram bot for requests for expert help."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling), with settings from .env")
+    run_parser = commands.add_parser("run", help="run the bot, with the settings from .env")
+    run_parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET) instead of long polling",
+    )
     sandbox = commands.add_parser("sandbox", help="try the bot in this terminal, without Telegram")
     sandbox.add_argument("--db", help="database file to use (default: a temporary demo one)")
     return parser
 
 
-def run() -> int:
-    """Run the bot until interrupted."""
+def run(webhook: bool) -> int:
+    """Run the bot until SIGTERM or SIGINT (then it stops cleanly and exits 0)."""
     from bot.app import build_application  # noqa: PLC0415 - keeps `--help` fast
 
     try:
         settings = load_settings()
         token = settings.require_token()
+        url, secret = settings.require_webhook() if webhook else ("", "")
     except SettingsError as exc:
         print(f"intake-bot: {exc}", file=sys.stderr)
         return 2
-    setup_logging([token])
+    setup_logging([token, secret])
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if webhook:
+        from bot.webhook import serve  # noqa: PLC0415
+
+        asyncio.run(
+            serve(
+                app,
+                url=url,
+                secret=secret,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+            )
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    log.info("stopped")
     return 0
 
 
@@ -45,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `intake-bot` and `python -m bot`."""
     args = _parser().parse_args(argv)
     if args.command == "run":
-        return run()
+        return run(args.webhook)
     if args.command == "sandbox":
         from bot.sandbox import main as sandbox_main  # noqa: PLC0415
 

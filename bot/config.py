@@ -21,6 +21,12 @@ SETTING_HINTS: dict[str, str] = {
     "DEFAULT_LANGUAGE": "must be fr or en",
     "TIMEZONE": "must be a time zone name such as America/Montreal",
     "TICKET_PREFIX": "must be 2 to 10 capital letters or digits, e.g. CREC",
+    "WEBHOOK_URL": "must be the public URL Telegram posts to, e.g. https://bot.example.org/hook",
+    "WEBHOOK_SECRET": "must be 16 to 256 letters, digits, _ or - (webhook mode needs one)",
+    "WEBHOOK_LISTEN": "must be an address to listen on, e.g. 127.0.0.1",
+    "WEBHOOK_PORT": "must be a port number, e.g. 8443",
+    "RATE_LIMIT_PER_MINUTE": "must be a whole number of updates per person per minute (0: none)",
+    "MAX_REQUESTS_PER_DAY": "must be a whole number of requests per contact per day (0: no limit)",
 }
 
 
@@ -36,6 +42,12 @@ class Settings(BaseSettings):
     default_language: Literal["fr", "en"] = "fr"
     timezone: str = "America/Montreal"
     ticket_prefix: str = Field(default="CREC", pattern=r"^[A-Z0-9]{2,10}$")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = Field(default="127.0.0.1", pattern=r"^[0-9a-fA-F:.]+$|^localhost$")
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    rate_limit_per_minute: int = Field(default=30, ge=0, le=10_000)
+    max_requests_per_day: int = Field(default=10, ge=0, le=10_000)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -56,10 +68,20 @@ class Settings(BaseSettings):
             raise ValueError("not an http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("telegram_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "webhook_secret", "webhook_url", mode="before")
     @classmethod
-    def _blank_token_is_missing(cls, value: object) -> object:
+    def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -; we want a real secret.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("not a valid secret")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -82,6 +104,14 @@ class Settings(BaseSettings):
         if base.endswith("/bot"):
             return base[: -len("/bot")] + "/file/bot"
         return base + "/file/bot"
+
+    def require_webhook(self) -> tuple[str, str]:
+        """The webhook URL and secret, or SettingsError naming the one missing."""
+        if self.webhook_url is None:
+            raise SettingsError("WEBHOOK_URL", SETTING_HINTS["WEBHOOK_URL"])
+        if self.webhook_secret is None:
+            raise SettingsError("WEBHOOK_SECRET", SETTING_HINTS["WEBHOOK_SECRET"])
+        return self.webhook_url, self.webhook_secret.get_secret_value()
 
     def require_token(self) -> str:
         """The bot token, or SettingsError if it is missing."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot import keyboards
 from bot.i18n import Html, escape, t, visible_length
 from bot.lifecycle import apply
+from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services
 from bot.tickets import message_payload, recipients, relation_to
 from bot.workflow import Action, Relation
@@ -31,12 +32,13 @@ class Incoming:
     file_id: str | None = None
     file_unique_id: str | None = None
     file_name: str | None = None
+    file_size: int | None = None
 
 
 @dataclass(frozen=True)
 class Relayed:
     ticket: Ticket | None
-    refusal: str | None = None  # unknown, not_allowed, closed, too_long, duplicate
+    refusal: str | None = None  # unknown, not_allowed, closed, too_long, file_too_big, duplicate
     limit: int = 0  # with too_long: the most characters that fit
 
 
@@ -87,6 +89,8 @@ async def _relay(
             return Relayed(ticket, "not_allowed")
         if ticket.status in CLOSED:
             return Relayed(ticket, "closed")
+        if (incoming.file_size or 0) > MAX_FILE_BYTES:
+            return Relayed(ticket, "file_too_big", limit=MAX_FILE_MB)
         from_contact = Relation.OWNER in who
         question = question and not from_contact
         readers = await _readers(conn, services, ticket, author)

@@ -497,9 +497,21 @@ class Emulator:
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Hand one update to the application, then deliver what it queued."""
-        update = {"update_id": next(self._update_ids), **update}
+        if "update_id" not in update:
+            update = self.stamp(update)
         await self.app.process_update(Update.de_json(update, self.app.bot))
         await self.deliver()
+
+    async def receive(self, update: dict[str, Any]) -> None:
+        """Hand an update over the way Telegram does: through the (durable) update queue,
+        then wait until it is handled and deliver what it queued. The update keeps its id."""
+        await self.app.update_queue.put(Update.de_json(update, self.app.bot))
+        await self.app.update_queue.join()
+        await self.deliver()
+
+    def stamp(self, update: dict[str, Any]) -> dict[str, Any]:
+        """An update with a fresh `update_id`, as Telegram numbers them."""
+        return {"update_id": next(self._update_ids), **update}
 
     async def deliver(self) -> int:
         """Run the outbox until nothing is due."""

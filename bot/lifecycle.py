@@ -13,6 +13,7 @@ from telegram.ext import Application, ContextTypes
 from bot import keyboards, render
 from bot.durations import format_minutes
 from bot.i18n import Html, t
+from bot.logs import log_event
 from bot.services import Services, get_services
 from bot.tickets import (
     NEW_TICKET,
@@ -112,6 +113,13 @@ async def apply(
     after = await tickets.get_ticket(conn, ticket.id)
     assert after is not None
     await _announce(conn, services, action, ticket, after, user, note)
+    log_event(
+        log,
+        f"ticket.{action.value}",
+        ref=after.reference,
+        user=user.id if user else None,
+        status=after.status.value,
+    )
     return Outcome(after)
 
 

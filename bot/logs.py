@@ -40,3 +40,18 @@ def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def log_event(
+    logger: logging.Logger, name: str, level: int = logging.INFO, **fields: object
+) -> None:
+    """One line per event: `name key=value ...` (ids and references, never message bodies)."""
+    parts = [name] + [
+        f"{key}={_value(value)}" for key, value in fields.items() if value is not None
+    ]
+    logger.log(level, " ".join(parts))
+
+
+def _value(value: object) -> str:
+    text = str(value)
+    return f'"{text}"' if " " in text or not text else text

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.i18n import t
+from bot.logs import log_event
 from storage import Database, people, tickets
 from storage import outbox as repo
 from storage.models import OutboxMessage, OutboxStatus
@@ -103,7 +104,7 @@ class Outbox:
             wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self.paused_until = now + timedelta(seconds=seconds)
-            log.warning("outbox: 429, pausing sends for %ss", seconds)
+            log_event(log, "outbox.paused", logging.WARNING, seconds=seconds, row=row.id)
             async with self.db.transaction() as conn:
                 await repo.retry_later(conn, row.id, self.paused_until, f"429 retry_after={wait}")
             return False
@@ -113,7 +114,15 @@ class Outbox:
             await self._bad_request(row, str(exc))
         except NetworkError as exc:  # timeouts, 5xx, connection errors: try again later
             when = now + backoff(row.attempts)
-            log.warning("outbox: row %s failed (%s), retry at %s", row.id, exc, when)
+            log_event(
+                log,
+                "outbox.retry",
+                logging.WARNING,
+                row=row.id,
+                chat=row.chat_id,
+                error=type(exc).__name__,
+                at=when.isoformat(),
+            )
             async with self.db.transaction() as conn:
                 await repo.retry_later(conn, row.id, when, f"{type(exc).__name__}: {exc}")
         except _Postpone:
@@ -168,7 +177,7 @@ class Outbox:
             async with self.db.transaction() as conn:
                 await repo.mark_sent(conn, row.id, None, self.clock.now())
             return
-        log.error("outbox: row %s refused by Telegram: %s", row.id, error)
+        log_event(log, "outbox.failed", logging.ERROR, row=row.id, chat=row.chat_id, error=error)
         await self._end(row, OutboxStatus.FAILED, f"BadRequest: {error}")
 
     async def _end(self, row: OutboxMessage, status: OutboxStatus, error: str) -> None:
@@ -178,7 +187,7 @@ class Outbox:
     async def _blocked(self, row: OutboxMessage, error: str) -> None:
         """The person blocked the bot: record it, tell the admins (once per row), stop trying."""
         now = self.clock.now()
-        log.warning("outbox: chat %s blocked the bot (row %s)", row.chat_id, row.id)
+        log_event(log, "outbox.blocked", logging.WARNING, row=row.id, chat=row.chat_id)
         async with self.db.transaction() as conn:
             await repo.give_up(conn, row.id, OutboxStatus.BLOCKED, f"Forbidden: {error}")
             await people.mark_blocked(conn, row.chat_id, now)

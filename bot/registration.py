@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.commands import menu
 from bot.i18n import t
+from bot.limits import INVITE_FAILURES_PER_HOUR
+from bot.logs import log_event
 from bot.services import Services
 from bot.tickets import message_payload
 from storage import outbox, people
 from storage.db import Connection
-from storage.models import ExpertiseField, Federation, Role, User
+from storage.models import ExpertiseField, Federation, Invite, Role, User
+
+log = logging.getLogger(__name__)
 
 INVITE_TTL = timedelta(days=7)
 TOKEN_BYTES = 24  # 192 random bits; 32 URL-safe characters, within Telegram's 64 for ?start=
@@ -62,7 +67,7 @@ async def create_invite(
 @dataclass(frozen=True)
 class Registration:
     user: User | None = None
-    problem: str | None = None  # unknown, used, expired, revoked, already
+    problem: str | None = None  # unknown, used, expired, revoked, already, slow_down
     federation: Federation | None = None
     fields: tuple[ExpertiseField, ...] = ()
 
@@ -77,23 +82,19 @@ async def register(
     token: str,
 ) -> Registration:
     """Redeem an invite: the person becomes a contact or a lead, in one transaction."""
-    if not TOKEN_SHAPE.match(token):
-        return Registration(problem="unknown")
     now = services.clock.now()
     async with services.db.transaction() as conn:
         if await people.get_user(conn, user_id) is not None:
             return Registration(problem="already")
-        invite = await people.invite_by_hash(conn, hash_token(token))
-        if invite is None:
-            return Registration(problem="unknown")
-        if invite.revoked_at is not None:
-            return Registration(problem="revoked")
-        if invite.uses >= invite.max_uses:
-            return Registration(problem="used")
-        if invite.expires_at <= now or not await people.consume_invite(
-            conn, invite.id, user_id, now
-        ):
-            return Registration(problem="expired")
+        recent = await people.invite_failures_since(conn, user_id, now - timedelta(hours=1))
+        if recent >= INVITE_FAILURES_PER_HOUR:
+            return Registration(problem="slow_down")
+        redeemed = await _redeem(conn, token, user_id, now)
+        if isinstance(redeemed, str):
+            await people.record_invite_failure(conn, user_id, now)
+            log_event(log, "invite.refused", user=user_id, reason=redeemed)
+            return Registration(problem=redeemed)
+        invite = redeemed
         user = await people.create_user(
             conn,
             user_id=user_id,
@@ -119,7 +120,24 @@ async def register(
         await _tell_inviter(conn, services, invite.created_by, user, federation, fields)
         await queue_menu(conn, services, user)
     services.wake_outbox()
+    log_event(log, "user.registered", user=user.id, role=user.role.value)
     return Registration(user=user, federation=federation, fields=fields)
+
+
+async def _redeem(conn: Connection, token: str, user_id: int, now: datetime) -> Invite | str:
+    """The invite behind a token, used once now; or why not (unknown, revoked, used, expired)."""
+    invite = (
+        await people.invite_by_hash(conn, hash_token(token)) if TOKEN_SHAPE.match(token) else None
+    )
+    if invite is None:
+        return "unknown"
+    if invite.revoked_at is not None:
+        return "revoked"
+    if invite.uses >= invite.max_uses:
+        return "used"
+    if invite.expires_at <= now or not await people.consume_invite(conn, invite.id, user_id, now):
+        return "expired"
+    return invite
 
 
 async def queue_menu(conn: Connection, services: Services, user: User) -> None:

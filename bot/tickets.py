@@ -3,7 +3,9 @@ with its audit event and the outbox rows that announce it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,11 +14,14 @@ from telegram import InlineKeyboardMarkup
 from bot import keyboards, render
 from bot.forms import TicketRequest
 from bot.i18n import Html, t
+from bot.logs import log_event
 from bot.services import Services
 from bot.workflow import Actor, Relation, can_view, relations
 from storage import drafts, outbox, people, tickets
 from storage.db import Connection
 from storage.models import DraftStatus, Role, Ticket, TicketStatus, User
+
+log = logging.getLogger(__name__)
 
 NEW_TICKET = "new_ticket"
 NEW_TICKET_FILE = "new_ticket_file"
@@ -81,6 +86,19 @@ class IncompleteDraft(Exception):
     """The draft lacks something; `step` is the first missing step."""
 
 
+class DailyLimit(Exception):
+    """The contact has filed as many requests today as they may."""
+
+
+async def over_daily_limit(conn: Connection, services: Services, contact_id: int) -> bool:
+    """Whether a contact has used up their requests for the last 24 hours."""
+    limit = services.settings.max_requests_per_day
+    if limit <= 0:
+        return False
+    since = services.clock.now() - timedelta(days=1)
+    return await tickets.count_filed_since(conn, contact_id, since) >= limit
+
+
 async def file_draft(services: Services, user: User, draft_id: int) -> Filed | None:
     """Turn the user's draft into a ticket and queue the leads' notifications, atomically.
 
@@ -98,6 +116,8 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
             TicketRequest.model_validate(draft.model_dump())
         except ValidationError as exc:
             raise IncompleteDraft(str(exc.errors()[0]["loc"][0])) from None
+        if await over_daily_limit(conn, services, user.id):
+            raise DailyLimit
         assert user.federation_id is not None
         reference = await tickets.next_reference(
             conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
@@ -116,6 +136,7 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
         )
         await _announce_new_ticket(conn, services, ticket)
     services.wake_outbox()
+    log_event(log, "ticket.filed", ref=ticket.reference, user=user.id, field=ticket.field_id)
     return Filed(ticket, created=True)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import admin, errors, fallback, intake, start, tickets, workflow
+from handlers import admin, errors, fallback, intake, limits, start, tickets, workflow
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add every handler to the application, in order."""
+    limits.register(app)  # group -10: someone writing too fast goes no further
     # Group 0: commands and buttons, first match wins.
     start.register(app)
     intake.register(app)  # also the form's answers, in group 1

@@ -30,8 +30,9 @@ from bot.forms import (
     validate_subject,
 )
 from bot.i18n import Html, t
+from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services, get_services
-from bot.tickets import IncompleteDraft, file_draft
+from bot.tickets import DailyLimit, IncompleteDraft, file_draft, over_daily_limit
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from storage import conversation, drafts, people
 from storage.models import (
@@ -125,6 +126,12 @@ async def new_request(update: Update, context: Context, user: User) -> None:
     await drop_buttons(update)
     if update.callback_query:
         await update.callback_query.answer()
+    async with services.db.read() as conn:
+        over = await over_daily_limit(conn, services, user.id)
+    if over:
+        limit = services.settings.max_requests_per_day
+        await reply(update, context, t(user.language, "limit.daily", count=limit))
+        return
     async with services.db.transaction() as conn:
         await conversation.clear_input(conn, user.id)  # a reply or comment it was waiting for
         draft = await drafts.open_draft(conn, user.id)
@@ -164,6 +171,8 @@ async def on_message(update: Update, context: Context) -> None:
         return
     message = update.effective_message
     assert message is not None
+    if draft.last_message_id is not None and message.message_id <= draft.last_message_id:
+        raise ApplicationHandlerStop  # an update replayed after a crash: already taken
     language = user.language
     if draft.step in TEXT_STEPS:
         if not message.text:
@@ -184,15 +193,19 @@ async def _text_answer(
 ) -> None:
     services = get_services(context)
     language = user.language
+    assert update.effective_message is not None
+    seen = update.effective_message.message_id
     try:
         if draft.step is FormStep.SUBJECT:
-            saved = await _save(services, draft, subject=validate_subject(text))
-        elif draft.step is FormStep.DESCRIPTION:
-            saved = await _save(services, draft, description=validate_description(text))
-        else:
             saved = await _save(
-                services, draft, desired_date=parse_desired_date(text, services.today())
+                services, draft, subject=validate_subject(text), last_message_id=seen
             )
+        elif draft.step is FormStep.DESCRIPTION:
+            description = validate_description(text)
+            saved = await _save(services, draft, description=description, last_message_id=seen)
+        else:
+            when = parse_desired_date(text, services.today())
+            saved = await _save(services, draft, desired_date=when, last_message_id=seen)
     except InvalidInput as problem:
         limits = {
             FormStep.SUBJECT: (SUBJECT_MIN, SUBJECT_MAX),
@@ -246,6 +259,9 @@ async def _attachment(
         await reply(update, context, t(language, "form.expect_file"))
         await ask(update, context, user, draft)
         return
+    if (attachment.file_size or 0) > MAX_FILE_BYTES:
+        await reply(update, context, t(language, "limit.file_size", max=MAX_FILE_MB))
+        return
     async with services.db.transaction() as conn:
         current = await drafts.open_draft(conn, user.id)
         assert current is not None
@@ -254,7 +270,9 @@ async def _attachment(
         else:
             full = False
             await drafts.add_draft_attachment(conn, draft.id, attachment)
-            await drafts.update_draft(conn, draft.id, services.clock.now())
+            await drafts.update_draft(
+                conn, draft.id, services.clock.now(), last_message_id=message.message_id
+            )
         saved = await drafts.get_draft(conn, draft.id)
     assert saved is not None
     count = len(saved.attachments)
@@ -382,6 +400,10 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
         filed = await file_draft(services, user, draft_id)
     except IncompleteDraft:
         await refuse(update, context, t(language, "form.incomplete"))
+        return
+    except DailyLimit:
+        limit = services.settings.max_requests_per_day
+        await refuse(update, context, t(language, "limit.daily", count=limit))
         return
     if filed is None:
         await refuse(update, context, t(language, "button.stale"))

@@ -398,6 +398,7 @@ def incoming_of(message: Message) -> Incoming | None:
             doc.file_id,
             doc.file_unique_id,
             doc.file_name,
+            doc.file_size,
         )
     if message.photo:
         photo = message.photo[-1]
@@ -408,6 +409,7 @@ def incoming_of(message: Message) -> Incoming | None:
             message.message_id,
             photo.file_id,
             photo.file_unique_id,
+            file_size=photo.file_size,
         )
     return None
 
@@ -438,6 +440,9 @@ async def _relay(
         return "retry"
     if done.refusal == "duplicate":
         return "sent"
+    if done.refusal == "file_too_big":
+        await reply(update, context, t(language, "limit.file_size", max=done.limit))
+        return "retry"
     if done.refusal or done.ticket is None:
         key = {"closed": "relay.closed", "not_allowed": "relay.not_allowed"}.get(
             done.refusal or "", "button.stale"

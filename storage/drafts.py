@@ -12,7 +12,16 @@ from storage.models import Attachment, Draft, DraftStatus, FormStep, Urgency
 
 # The columns a form step may write (never built from user input).
 _EDITABLE = frozenset(
-    {"step", "editing", "field_id", "subject", "description", "urgency", "desired_date"}
+    {
+        "step",
+        "editing",
+        "field_id",
+        "subject",
+        "description",
+        "urgency",
+        "desired_date",
+        "last_message_id",
+    }
 )
 
 DraftValue: TypeAlias = str | int | bool | date | None

@@ -136,6 +136,7 @@ class Draft(Record):
     created_at: datetime
     updated_at: datetime
     attachments: tuple[Attachment, ...] = ()
+    last_message_id: int | None = None
 
 
 class Ticket(Record):

@@ -227,3 +227,18 @@ async def consume_invite(
         (user_id, utc_text(now), invite_id, utc_text(now)),
     )
     return cur.rowcount == 1
+
+
+async def record_invite_failure(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO invite_failures (user_id, at) VALUES (?, ?)", (user_id, utc_text(now))
+    )
+
+
+async def invite_failures_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM invite_failures WHERE user_id = ? AND at >= ?",
+        (user_id, utc_text(since)),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

@@ -305,3 +305,13 @@ async def ticket_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Tick
         "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     ) as cur:
         return [TicketEvent.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def count_filed_since(conn: aiosqlite.Connection, contact_id: int, since: datetime) -> int:
+    """How many tickets a contact filed since a moment (for the daily limit)."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE contact_id = ? AND created_at > ?",
+        (contact_id, utc_text(since)),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

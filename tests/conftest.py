@@ -25,6 +25,10 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "telegram_bot_token": SecretStr(TOKEN),
         "admin_ids": frozenset({ADMIN_ID}),
         "database_path": tmp_path / "intake.db",
+        # Tests type much faster than people, on a clock that stands still: the flood limit
+        # and daily limits are off here and tested on their own (tests/test_limits.py).
+        "rate_limit_per_minute": 0,
+        "max_requests_per_day": 0,
         "_env_file": None,
     }
     values.update(overrides)

@@ -1,0 +1,124 @@
+"""Durable receipt of updates.
+
+python-telegram-bot confirms an update to Telegram before its handler runs (polling: the next
+`getUpdates` offset; webhook: the HTTP answer), so a crash in between would lose it. Both
+paths hand every update to `Application.update_queue.put()` *before* that confirmation, so the
+queue is where receipt is made durable: `DurableQueue.put` commits the update to the `inbox`
+table first. `IntakeApplication.process_update` marks it handled once its handlers are done;
+at start, updates still pending (the process died meanwhile) are handled first, in order.
+
+Telegram may send an update again (a lost confirmation, a restart): the inbox knows its
+`update_id` and it is not handled twice. Handlers are idempotent for the rest (a form step
+remembers the message it took, a relayed message is unique, Send and Take compare-and-set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.clock import Clock
+from storage import Database
+from storage import inbox as repo
+
+log = logging.getLogger(__name__)
+
+KEEP_HANDLED = timedelta(days=7)
+REPLAY_BATCH = 500
+
+
+class Inbox:
+    """The updates received and not yet handled, in SQLite."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._queued: set[int] = set()  # received by this process and not handled yet
+
+    async def receive(self, update: Update) -> bool:
+        """Commit an update; False if it is a repeat (handled, or already queued here)."""
+        if update.update_id in self._queued:
+            return False
+        chat = update.effective_chat
+        async with self.db.transaction() as conn:
+            fresh = await repo.record(
+                conn,
+                update.update_id,
+                chat.id if chat else None,
+                update.to_dict(),
+                self.clock.now(),
+            )
+            if not fresh and await repo.is_handled(conn, update.update_id):
+                return False
+        self._queued.add(update.update_id)
+        return True
+
+    async def handled(self, update_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await repo.mark_handled(conn, update_id, self.clock.now())
+        self._queued.discard(update_id)
+
+    async def is_handled(self, update_id: int) -> bool:
+        async with self.db.read() as conn:
+            return await repo.is_handled(conn, update_id)
+
+    async def pending(self) -> list[dict[str, Any]]:
+        async with self.db.read() as conn:
+            return await repo.pending(conn, REPLAY_BATCH)
+
+    async def tidy(self) -> int:
+        """Forget handled updates older than a week."""
+        async with self.db.transaction() as conn:
+            return await repo.forget_handled(conn, self.clock.now() - KEEP_HANDLED)
+
+
+class DurableQueue(asyncio.Queue[object]):
+    """The application's update queue; an update is in SQLite before it is in the queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox: Inbox | None = None  # set at start-up, once the database is open
+
+    async def put(self, item: object) -> None:
+        if (
+            isinstance(item, Update)
+            and self.inbox is not None
+            and not await self.inbox.receive(item)
+        ):
+            log.info("update %s received again: ignored", item.update_id)
+            return
+        await super().put(item)
+
+
+class IntakeApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, marking each update handled in the inbox once it has been."""
+
+    inbox: Inbox | None = None
+
+    async def process_update(self, update: object) -> None:
+        inbox = self.inbox
+        if inbox is not None and isinstance(update, Update):
+            if await inbox.is_handled(update.update_id):
+                return
+            await super().process_update(update)
+            await inbox.handled(update.update_id)
+            return
+        await super().process_update(update)
+
+    async def replay_pending(self) -> int:
+        """Handle what was received but not handled before the last stop; how many."""
+        if self.inbox is None:
+            return 0
+        replayed = 0
+        while batch := await self.inbox.pending():
+            for payload in batch:
+                await self.process_update(Update.de_json(payload, self.bot))
+                replayed += 1
+        if replayed:
+            log.info("handled %d updates received before the last stop", replayed)
+        return replayed
