@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES
 from bot.inbox import DurableQueue, Inbox, IntakeApplication
 from bot.outbox import Outbox
 from bot.services import KEY, Services
+from bot.updates import PerChatUpdateProcessor
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def build_application(
         )
         # Keeps bursts inside Telegram's limits; 429s are left to the outbox (max_retries=0).
         .rate_limiter(AIORateLimiter(max_retries=0))
+        # People are handled concurrently, each chat in order (bot/updates.py).
+        .concurrent_updates(PerChatUpdateProcessor())
         # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).
         .application_class(IntakeApplication)
         .update_queue(DurableQueue())
