@@ -21,7 +21,7 @@ def _update(update_id: int, chat_id: int) -> Update:
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": chat_id, "is_bot": False, "first_name": "P"},
             },
-        },  # fmt: skip
+        },
         None,
     )
 
@@ -45,15 +45,18 @@ async def test_one_chat_in_order_chats_concurrently() -> None:
     plan = [(1, 100, 0.03), (2, 200, 0.01), (3, 100, 0.0), (4, 200, 0.0), (5, 100, 0.01)]
     for update_id, chat_id, delay in plan:
         coroutine = handle(update_id, chat_id, delay)
-        tasks.append(asyncio.create_task(processor.process_update(_update(update_id, chat_id),
-                                                                  coroutine)))  # fmt: skip
+        tasks.append(
+            asyncio.create_task(processor.process_update(_update(update_id, chat_id), coroutine))
+        )
     await asyncio.gather(*tasks)
     for chat_id in (100, 200):
         mine = [(kind, uid) for kind, chat, uid in log if chat == chat_id]
         ids = [uid for _, uid in mine]
         # Never two of the same chat at once, and in arrival order.
-        assert all(mine[i][0] == "start" and mine[i + 1] == ("end", mine[i][1])
-                   for i in range(0, len(mine), 2))  # fmt: skip
+        assert all(
+            mine[i][0] == "start" and mine[i + 1] == ("end", mine[i][1])
+            for i in range(0, len(mine), 2)
+        )
         assert ids[::2] == sorted(ids[::2])
     assert most == 2  # the two chats overlapped
     assert processor._locks == {} and processor._users == {}  # nothing kept once idle
