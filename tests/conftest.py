@@ -54,3 +54,21 @@ def api() -> FakeBotAPI:
 async def bot(settings: Settings, clock: ManualClock, api: FakeBotAPI) -> AsyncIterator[Emulator]:
     async with Emulator.running(settings, clock=clock, api=api) as emulator:
         yield emulator
+        # Whatever the test did, the token reached no database row and no outgoing call.
+        await assert_no_token(emulator)
+
+
+async def assert_no_token(emulator: Emulator) -> None:
+    """The recognisable test token is in no table and in no call made to the Bot API."""
+    async with emulator.services.db.read() as conn:
+        tables = [
+            r[0]
+            for r in await conn.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        ]
+        for table in tables:
+            for row in await conn.execute_fetchall(f"SELECT * FROM {table}"):
+                assert TOKEN not in str(tuple(row)), f"token in table {table}"
+    for call in emulator.api.calls:
+        assert TOKEN not in str(call.params), f"token sent in {call.method}"

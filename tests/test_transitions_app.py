@@ -1,0 +1,72 @@
+"""Every ticket action, from every state, by every kind of person, through the real bot:
+exactly the allowed ones change the ticket; the others change nothing and get an answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.emulator import Emulator, Person
+from storage import tickets
+from storage.models import TicketStatus
+from tests import flows
+
+S = TicketStatus
+OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
+WORKED = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
+# (button, follow-up message or None): allowed states, who may, and the state it leads to.
+ACTIONS: dict[str, tuple[str | None, set[TicketStatus], set[str], TicketStatus | None]] = {
+    "take": (None, {S.NEW}, {"field_lead", "admin"}, S.ASSIGNED),
+    "start": (None, {S.ASSIGNED, S.WAITING}, {"assignee", "admin"}, S.IN_PROGRESS),
+    "ask": ("Une question?", WORKED, {"assignee", "admin"}, S.WAITING),
+    "resolve": ("Réglé ainsi.", WORKED, {"assignee", "admin"}, S.RESOLVED),
+    "confirm": (None, {S.RESOLVED}, {"owner"}, S.CLOSED),
+    "reopen": (None, {S.RESOLVED}, {"owner", "admin"}, S.IN_PROGRESS),
+    "cancelok": (None, OPEN, {"owner"}, S.CANCELLED),
+}
+
+
+async def _set(bot: Emulator, status: TicketStatus, assignee: int | None) -> None:
+    async with bot.services.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE tickets SET status = ?, assignee_id = ?, rating = NULL WHERE id = 1",
+            (status.value, assignee),
+        )
+        await conn.execute("DELETE FROM pending_inputs")
+
+
+@pytest.mark.parametrize("state", list(TicketStatus))
+async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus) -> None:
+    boss, marie, jean, luc = await flows.world(bot)
+    paul = await flows.contact(bot, boss, 2002, "Paul")
+    eve = await flows.lead(bot, boss, 3003, "Eve", "hr")
+    await flows.file_request(marie)
+    assignee = None if state is S.NEW else jean.id
+    people: dict[str, Person] = {
+        "owner": marie,
+        "other_contact": paul,
+        "assignee": jean,
+        "field_lead": luc,
+        "other_lead": eve,
+        "admin": boss,
+    }
+    for action, (follow_up, states, allowed, target) in ACTIONS.items():
+        for role, person in people.items():
+            await _set(bot, state, assignee)
+            roles = {role} | ({"field_lead"} if role == "assignee" else set())
+            may = state in states and bool(roles & allowed)
+            before = len(person.chat)
+            await person.press(f"t:{action}:1", person.chat[-1] if person.chat else None)
+            answered = person.last_answer is not None and bool(person.last_answer.text)
+            if may and follow_up:
+                await person.send(follow_up)
+            async with bot.services.db.read() as conn:
+                ticket = await tickets.get_ticket(conn, 1)
+            assert ticket is not None
+            case = f"{action} by {role} from {state.value}"
+            if may:
+                assert ticket.status is target, case
+            else:
+                assert ticket.status is state, case
+                assert ticket.assignee_id == assignee, case
+                # They were told why: an alert on the button, or a message.
+                assert answered or len(person.chat) > before, case
