@@ -85,7 +85,10 @@ async def _on_startup(app: IntakeApp) -> None:
     services = services_of(app)
     await services.db.open()
     services.bot_username = app.bot.username
-    services.outbox = Outbox(services.db, services.clock, app.bot, services.settings.admin_ids)
+    settings = services.settings
+    services.outbox = Outbox(
+        services.db, services.clock, app.bot, settings.admin_ids, settings.default_language
+    )
     await _set_default_menus(app)
     inbox = Inbox(services.db, services.clock)
     if isinstance(app, IntakeApplication) and isinstance(app.update_queue, DurableQueue):

@@ -384,34 +384,29 @@ class FakeBotAPI(BaseRequest):
                 return sent
         raise _ApiError(400, "Bad Request: message to edit not found")
 
-    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _edit(self, params: dict[str, Any], part: str | None) -> dict[str, Any]:
+        """Edit a sent message's text, caption (`part`) or only its buttons (None)."""
         sent = self._find(params)
-        html = self._check_text(str(params["text"]), params.get("parse_mode"), TEXT_LIMIT)
+        html = sent.html
+        if part is not None:
+            if (part == "text") != (sent.kind == "text"):
+                raise _ApiError(400, f"Bad Request: there is no {part} in the message to edit")
+            limit = TEXT_LIMIT if part == "text" else CAPTION_LIMIT
+            html = self._check_text(str(params.get(part) or ""), params.get("parse_mode"), limit)
         markup = self._check_markup(params)
         if html == sent.html and markup == sent.reply_markup:
             raise _ApiError(400, "Bad Request: message is not modified")
         sent.html, sent.reply_markup, sent.edits = html, markup, sent.edits + 1
         return self._message_json(sent)
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._edit(params, "text")
 
     def _api_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
-        sent = self._find(params)
-        if sent.kind == "text":
-            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
-        caption = str(params.get("caption") or "")
-        html = self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT)
-        markup = self._check_markup(params)
-        if html == sent.html and markup == sent.reply_markup:
-            raise _ApiError(400, "Bad Request: message is not modified")
-        sent.html, sent.reply_markup, sent.edits = html, markup, sent.edits + 1
-        return self._message_json(sent)
+        return self._edit(params, "caption")
 
     def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
-        sent = self._find(params)
-        markup = self._check_markup(params)
-        if markup == sent.reply_markup:
-            raise _ApiError(400, "Bad Request: message is not modified")
-        sent.reply_markup, sent.edits = markup, sent.edits + 1
-        return self._message_json(sent)
+        return self._edit(params, None)
 
     def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
@@ -660,19 +655,23 @@ class Person:
             data = found
         return await self.press(data, message)
 
-    async def press(self, data: str, message: Sent | None = None) -> list[Sent]:
-        """Send a button press with any callback data (forged ones included)."""
+    def callback(self, data: str, message: Sent | None = None) -> dict[str, Any]:
+        """The update of a button press (not sent): on `message`, or the newest one."""
         target = message or (self.chat[-1] if self.chat else None)
-        query_id = self.emulator.next_query_id()
         query: dict[str, Any] = {
-            "id": query_id,
+            "id": self.emulator.next_query_id(),
             "from": self._user(),
             "chat_instance": str(self.id),
             "data": data,
         }
         if target is not None:
             query["message"] = self.emulator.api._message_json(target)
+        return {"callback_query": query}
+
+    async def press(self, data: str, message: Sent | None = None) -> list[Sent]:
+        """Send a button press with any callback data (forged ones included)."""
+        update = self.callback(data, message)
         before = len(self.chat)
-        await self.emulator.feed({"callback_query": query})
-        self.last_answer = self.emulator.api.answers.get(query_id)
+        await self.emulator.feed(update)
+        self.last_answer = self.emulator.api.answers.get(update["callback_query"]["id"])
         return self.chat[before:]

@@ -41,11 +41,19 @@ def backoff(attempts: int) -> timedelta:
 class Outbox:
     """Delivers the outbox: `drain()` once, or `start()` a background loop woken by `wake()`."""
 
-    def __init__(self, db: Database, clock: Clock, bot: Bot, admin_ids: Iterable[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        bot: Bot,
+        admin_ids: Iterable[int],
+        default_language: str = "fr",
+    ) -> None:
         self.db = db
         self.clock = clock
         self.bot = bot
         self.admin_ids = frozenset(admin_ids)
+        self.default_language = default_language
         self.paused_until: datetime | None = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -195,12 +203,10 @@ class Outbox:
                 return
             person = await people.get_user(conn, row.chat_id)
             name = person.full_name if person else str(row.chat_id)
-            admins = {a.id: a.language for a in await people.list_admins(conn)}
-            for admin_id in self.admin_ids:
-                admins.setdefault(admin_id, "fr")
             ticket = await tickets.get_ticket(conn, row.ticket_id) if row.ticket_id else None
             reference = ticket.reference if ticket else "—"
-            for admin_id, language in admins.items():
+            admins = await people.admins_to_tell(conn, self.admin_ids, self.default_language)
+            for admin_id, language in admins:
                 if admin_id == row.chat_id:
                     continue
                 await repo.enqueue(

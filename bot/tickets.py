@@ -70,10 +70,8 @@ async def recipients(conn: Connection, services: Services, field_id: int) -> lis
     )
     if leads:
         return [(u.id, u.language) for u in leads]
-    admins = {a.id: a.language for a in await people.list_admins(conn)}
-    for admin_id in services.settings.admin_ids:
-        admins.setdefault(admin_id, services.settings.default_language)
-    return sorted(admins.items())
+    settings = services.settings
+    return await people.admins_to_tell(conn, settings.admin_ids, settings.default_language)
 
 
 @dataclass(frozen=True)

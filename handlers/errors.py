@@ -51,10 +51,11 @@ async def _tell(update: Update, context: Context) -> None:
     detail = redact(f"{type(error).__name__}: {error}", secrets)[:REPORT_LIMIT]
     try:
         async with services.db.transaction() as conn:
-            admins = {a.id: a.language for a in await people.list_admins(conn)}
-            for admin_id in services.settings.admin_ids:
-                admins.setdefault(admin_id, services.settings.default_language)
-            for admin_id, admin_language in admins.items():
+            settings = services.settings
+            admins = await people.admins_to_tell(
+                conn, settings.admin_ids, settings.default_language
+            )
+            for admin_id, admin_language in admins:
                 text = t(
                     admin_language, "report.error", user=user_id, detail=Html(html.escape(detail))
                 )

@@ -105,6 +105,17 @@ async def list_admins(conn: aiosqlite.Connection) -> list[User]:
     return [User.model_validate(dict(r)) for r in rows]
 
 
+async def admins_to_tell(
+    conn: aiosqlite.Connection, admin_ids: Iterable[int], default_language: str
+) -> list[tuple[int, str]]:
+    """Who hears what is for the admins: the active admins and those of ADMIN_IDS, even before
+    they first wrote to the bot (id, language), by id."""
+    admins = {a.id: a.language for a in await list_admins(conn)}
+    for admin_id in admin_ids:
+        admins.setdefault(admin_id, default_language)
+    return sorted(admins.items())
+
+
 # -- fields of expertise ----------------------------------------------------------------------
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from bot.emulator import Emulator, Person
+from storage.models import Ticket, TicketStatus, Urgency
 from tests.conftest import ADMIN_ID
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
@@ -87,3 +89,27 @@ async def world(bot: Emulator) -> tuple[Person, Person, Person, Person]:
     jean = await lead(bot, boss, 3001, "Jean", "legal")
     luc = await lead(bot, boss, 3002, "Luc", "legal", "hr")
     return boss, marie, jean, luc
+
+
+def ticket_record(status: TicketStatus, assignee: int | None = 20) -> Ticket:
+    """A ticket as stored (contact 10, field 1), for the rules tested without Telegram."""
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Ticket(
+        id=1,
+        reference="CREC-2026-0001",
+        draft_id=1,
+        contact_id=10,
+        federation_id=1,
+        field_id=1,
+        subject="s" * 5,
+        description="d" * 20,
+        urgency=Urgency.NORMAL,
+        desired_date=None,
+        status=status,
+        assignee_id=assignee,
+        created_at=now,
+        updated_at=now,
+        first_response_at=None,
+        resolved_at=None,
+        closed_at=None,
+    )

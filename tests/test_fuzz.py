@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.emulator import CALLBACK_DATA_LIMIT, Emulator, FakeBotAPI, Person
 from bot.workflow import Action, Actor, Refusal, decide, relations
-from storage.models import Role, Ticket, TicketStatus, Urgency
+from storage.models import Role, TicketStatus
 from tests import flows
 from tests.conftest import make_settings
+from tests.flows import ticket_record
 
 NASTY = st.sampled_from(
     [
@@ -168,29 +169,6 @@ def test_random_updates_from_everyone(steps: list[tuple[str, str, str, str]]) ->
         asyncio.run(_scenario(steps, Path(folder)))
 
 
-def _ticket(status: TicketStatus, assignee: int | None) -> Ticket:
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    return Ticket(
-        id=1,
-        reference="CREC-2026-0001",
-        draft_id=1,
-        contact_id=10,
-        federation_id=1,
-        field_id=1,
-        subject="s" * 5,
-        description="d" * 20,
-        urgency=Urgency.NORMAL,
-        desired_date=None,
-        status=status,
-        assignee_id=assignee,
-        created_at=now,
-        updated_at=now,
-        first_response_at=None,
-        resolved_at=None,
-        closed_at=None,
-    )
-
-
 ACTORS = [
     Actor(10, Role.CONTACT),
     Actor(11, Role.CONTACT),
@@ -207,7 +185,7 @@ def test_any_sequence_of_actions_keeps_the_ticket_coherent(
 ) -> None:
     status, assignee = TicketStatus.NEW, None
     for action, actor in moves:
-        ticket = _ticket(status, assignee)
+        ticket = ticket_record(status, assignee)
         try:
             target = decide(action, ticket, relations(actor, ticket))
         except Refusal:

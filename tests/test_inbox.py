@@ -68,17 +68,7 @@ async def test_every_update_delivered_twice_has_one_effect(bot: Emulator) -> Non
     await marie.click("Urgente")
     await marie.click("Pas de date")
     await marie.click("Continuer sans")
-    send = bot.stamp(
-        {
-            "callback_query": {
-                "id": "q-send",
-                "from": marie._user(),
-                "chat_instance": "x",
-                "data": "f:send:1",
-                "message": bot.api._message_json(marie.find_button("Envoyer")[0]),
-            }
-        }
-    )
+    send = bot.stamp(marie.callback("f:send:1", marie.find_button("Envoyer")[0]))
     await bot.receive(send)
     await bot.receive(send)
     await jean.click("Prendre")
@@ -105,17 +95,7 @@ async def test_updates_received_but_not_handled_are_handled_after_a_restart(
         _, marie, jean, _ = await flows.world(bot)
         await flows.fill_form(marie)
         # Telegram's update reaches the inbox, then the process dies before handling it.
-        send = bot.stamp(
-            {
-                "callback_query": {
-                    "id": "q-send",
-                    "from": marie._user(),
-                    "chat_instance": "x",
-                    "data": "f:send:1",
-                    "message": bot.api._message_json(marie.find_button("Envoyer")[0]),
-                }
-            }
-        )
+        send = bot.stamp(marie.callback("f:send:1", marie.find_button("Envoyer")[0]))
         async with bot.services.db.transaction() as conn:
             await inbox_repo.record(conn, send["update_id"], marie.id, send, clock.now())
     async with Emulator.running(settings, clock=clock, api=api) as bot:

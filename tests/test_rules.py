@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import product
 
 import pytest
@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from bot import callbacks as cb
 from bot.forms import InvalidInput, parse_desired_date, validate_description, validate_subject
 from bot.workflow import RULES, Action, Actor, Refusal, Relation, decide, relations
-from storage.models import Role, Ticket, TicketStatus, Urgency
+from storage.models import Role, TicketStatus
+from tests.flows import ticket_record
 
 TODAY = date(2026, 11, 28)
 
@@ -102,29 +103,6 @@ def test_unpack_accepts_only_what_pack_makes(data: str) -> None:
         assert cb.pack(parsed.scope, parsed.action, *parsed.args) == data
 
 
-def _ticket(status: TicketStatus, assignee: int | None = 20) -> Ticket:
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    return Ticket(
-        id=1,
-        reference="CREC-2026-0001",
-        draft_id=1,
-        contact_id=10,
-        federation_id=1,
-        field_id=1,
-        subject="s" * 5,
-        description="d" * 20,
-        urgency=Urgency.NORMAL,
-        desired_date=None,
-        status=status,
-        assignee_id=assignee,
-        created_at=now,
-        updated_at=now,
-        first_response_at=None,
-        resolved_at=None,
-        closed_at=None,
-    )
-
-
 ACTORS = {
     "owner": Actor(10, Role.CONTACT),
     "other_contact": Actor(11, Role.CONTACT),
@@ -159,7 +137,7 @@ def test_every_transition_from_every_state_by_every_role(
     action: Action, status: TicketStatus, who: str
 ) -> None:
     # A new ticket has nobody assigned: the "assignee" actor is then only a lead of the field.
-    ticket = _ticket(status, assignee=None if status is S.NEW else 20)
+    ticket = ticket_record(status, assignee=None if status is S.NEW else 20)
     statuses, people = EXPECTED[action]
     if who == "assignee" and status is S.NEW and action is Action.TAKE:
         people = people | {"assignee"}
@@ -177,7 +155,7 @@ def test_every_transition_from_every_state_by_every_role(
 
 
 def test_who_stands_where() -> None:
-    ticket = _ticket(TicketStatus.NEW, assignee=None)
+    ticket = ticket_record(TicketStatus.NEW, assignee=None)
     assert relations(ACTORS["owner"], ticket) == {Relation.OWNER}
     assert relations(ACTORS["other_contact"], ticket) == set()
     assert relations(ACTORS["field_lead"], ticket) == {Relation.FIELD_LEAD}
@@ -189,6 +167,6 @@ def test_who_stands_where() -> None:
     # Only a lead of the field (or an admin) may take a new ticket; nobody may take it twice.
     assert decide(Action.TAKE, ticket, frozenset({Relation.FIELD_LEAD})) is TicketStatus.ASSIGNED
     with pytest.raises(Refusal, match="wrong_state"):
-        decide(Action.TAKE, _ticket(TicketStatus.ASSIGNED), frozenset({Relation.FIELD_LEAD}))
+        decide(Action.TAKE, ticket_record(TicketStatus.ASSIGNED), frozenset({Relation.FIELD_LEAD}))
     with pytest.raises(Refusal, match="not_allowed"):
         decide(Action.TAKE, ticket, frozenset({Relation.OWNER}))
