@@ -119,6 +119,7 @@ async def _relay(
                 raise _Abort(Relayed(ticket, outcome.refusal))
         elif from_contact and ticket.status is TicketStatus.WAITING:
             await apply(conn, services, author, ticket, Action.ANSWER)
+        await tickets.touch(conn, ticket.id, now)
         for (chat_id, language), header in zip(readers, headers, strict=True):
             await _send(conn, services, ticket, chat_id, language, header, incoming, message_id)
         current = await tickets.get_ticket(conn, ticket.id)

@@ -170,6 +170,13 @@ async def set_status(
     return cur.rowcount == 1
 
 
+async def touch(conn: aiosqlite.Connection, ticket_id: int, now: datetime) -> None:
+    """Something happened on the ticket (a message): its last activity is now."""
+    await conn.execute(
+        "UPDATE tickets SET updated_at = ? WHERE id = ?", (utc_text(now), ticket_id)
+    )
+
+
 async def set_rating(
     conn: aiosqlite.Connection, ticket_id: int, rating: int, now: datetime
 ) -> bool:

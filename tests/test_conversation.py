@@ -40,6 +40,12 @@ async def test_both_ways_with_reply_buttons_and_telegram_replies(bot: Emulator) 
         (marie.id, "Bonjour, une précision sur notre demande."),
         (jean.id, "Voir la capture"),
     ]
+    # The conversation is the ticket's last activity, in /mytickets.
+    bot.services.clock.advance(hours=3)
+    await jean.send("Et une dernière chose.", reply_to=jean.chat[-2])
+    async with bot.services.db.read() as conn:
+        ticket = await tickets.get_ticket(conn, 1)
+    assert ticket is not None and ticket.updated_at == bot.services.clock.now()
 
 
 async def test_message_to_an_unassigned_ticket_reaches_the_field_leads(bot: Emulator) -> None:
