@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox = commands.add_parser("sandbox", help="try the bot in this terminal, without Telegram")
     sandbox.add_argument("--db", help="database file to use (default: a temporary demo one)")
+    backup = commands.add_parser(
+        "backup", help="copy the database safely, even while the bot runs"
+    )
+    backup.add_argument("file", help="the copy to write (a new file)")
     return parser
 
 
@@ -71,4 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.sandbox import main as sandbox_main  # noqa: PLC0415
 
         return sandbox_main(args.db)
+    if args.command == "backup":
+        from bot.backup import main as backup_main  # noqa: PLC0415
+
+        return backup_main(args.file)
     return 2

@@ -107,6 +107,8 @@ class Sent:
     reply_markup: dict[str, Any] | None = None
     file_id: str | None = None
     edits: int = 0
+    file_name: str | None = None  # a file the bot uploaded: its name and bytes
+    content: bytes | None = None
 
     @property
     def text(self) -> str:
@@ -123,6 +125,14 @@ class Sent:
         """The callback data of the first button whose label contains `label`."""
         wanted = label.casefold()
         return next((data for text, data in self.buttons if wanted in text.casefold()), None)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot sent as bytes (an InputFile): a multipart part, not a parameter."""
+
+    file_name: str
+    content: bytes
 
 
 @dataclass
@@ -190,7 +200,13 @@ class FakeBotAPI(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        # A file sent as bytes (InputFile) travels as a multipart part, not as a parameter.
+        for name, (file_name, content, _) in (
+            request_data.multipart_data if request_data else {}
+        ).items():
+            data = content if isinstance(content, bytes) else content.read()
+            params[name] = Upload(file_name, data)
         call = Call(api_method, params)
         self.calls.append(call)
         failure = self._take_failure(api_method, params.get("chat_id"))
@@ -363,11 +379,16 @@ class FakeBotAPI(BaseRequest):
             self._check_text(caption, params.get("parse_mode"), CAPTION_LIMIT) if caption else ""
         )
         file_id = params.get(kind)
+        upload = file_id if isinstance(file_id, Upload) else None
+        if upload is not None:
+            file_id = self.new_file_id(kind)[0]
         if not isinstance(file_id, str) or not file_id:
             raise _ApiError(400, "Bad Request: wrong file identifier")
         sent = Sent(
             chat_id, self.next_message_id(chat_id), kind, html, self._check_markup(params), file_id
         )
+        if upload is not None:
+            sent.file_name, sent.content = upload.file_name, upload.content
         return self._store(sent)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:

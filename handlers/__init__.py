@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import admin, errors, fallback, intake, limits, start, tickets, workflow
+from handlers import admin, errors, fallback, intake, limits, reports, start, tickets, workflow
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -16,6 +16,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     tickets.register(app)
     workflow.register(app)  # also messages for a ticket, in group 1, and edits
     admin.register(app)
+    reports.register(app)  # /stats, /export, /billing
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -20,6 +20,9 @@ async def stray_message(update: Update, context: Context) -> None:
     if user is None:
         await refuse(update, context, t(telegram_language(update, services), "access.unknown"))
         return
+    if not user.active:  # revoked: nothing to suggest
+        await refuse(update, context, t(user.language, "access.revoked"))
+        return
     message = update.effective_message
     is_command = bool(message and message.text and message.text.startswith("/"))
     if is_command:

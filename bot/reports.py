@@ -1,0 +1,891 @@
+"""Stats, exports and juste-coût billing: periods, money, and the builders of texts, charts and
+spreadsheets. Plain functions of data: no Telegram, no database.
+
+Money is `Decimal` dollars from integer cents, never float. A time entry costs
+minutes × its own hourly rate ÷ 60, rounded to the cent (half up); every total is the sum of
+those rounded amounts, so a statement always adds up.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from bot.business_time import BusinessCalendar
+from bot.i18n import Html, t
+from bot.render import LOCALES
+from bot.sla import deadline
+from storage.models import ExpertiseField, Federation, TicketStatus, Urgency
+from storage.reports import ExportRow, TicketFacts, TimeEntryLine
+from storage.sla import OPEN_STATUSES, SlaTarget, Target
+
+CENT = Decimal("0.01")
+MAX_RATE_CENTS = 1_000_000  # $10,000 an hour: anything above is a typo
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+RESOLVED = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
+OPEN = frozenset(OPEN_STATUSES)
+
+# -- money ------------------------------------------------------------------------------------
+
+
+def dollars(cents: int) -> Decimal:
+    """Cents as exact dollars."""
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def entry_amount(minutes: int, rate_cents: int) -> Decimal:
+    """What a time entry costs: minutes × hourly rate ÷ 60, to the cent (half up)."""
+    return (Decimal(minutes) * Decimal(rate_cents) / Decimal(6000)).quantize(CENT, ROUND_HALF_UP)
+
+
+def hours(minutes: int) -> Decimal:
+    """Minutes as hours, to the hundredth (for display; amounts use the exact minutes)."""
+    return (Decimal(minutes) / 60).quantize(CENT, ROUND_HALF_UP)
+
+
+_RATE = re.compile(r"^\$?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*\$?(?:/h)?$", re.IGNORECASE)
+
+
+def parse_rate(text: str) -> int | None:
+    """Cents from an hourly rate as people type it: `95`, `95.50`, `95,50 $`, `$95`.
+
+    None for anything else (negative, not a number, more than two decimals, over $10,000).
+    """
+    match = _RATE.match(text.strip().replace("\u00a0", " "))
+    if match is None:
+        return None
+    try:
+        amount = Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
+    except InvalidOperation:
+        return None
+    cents = int((amount * 100).to_integral_value())
+    return cents if 0 <= cents <= MAX_RATE_CENTS else None
+
+
+def money(amount: Decimal, language: str) -> str:
+    """An amount in Canadian dollars: `1 234,50 $` / `$1,234.50`."""
+    return format_currency(amount, "CAD", locale=LOCALES.get(language, "fr_CA"))
+
+
+def number(value: Decimal, language: str) -> str:
+    """A decimal number with two places, in the language's convention."""
+    return format_decimal(value, format="#,##0.00", locale=LOCALES.get(language, "fr_CA"))
+
+
+# -- periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days from `first` to the day before `after`."""
+
+    label: str  # canonical: 2026-11, 2026-Q4, 2026
+    kind: Literal["month", "quarter", "year"]
+    first: date
+    after: date
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period as UTC moments [start, end), from local midnights."""
+        return (
+            datetime.combine(self.first, time(0), tz).astimezone(UTC),
+            datetime.combine(self.after, time(0), tz).astimezone(UTC),
+        )
+
+
+def _month(year: int, month: int) -> Period:
+    after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return Period(f"{year}-{month:02d}", "month", date(year, month, 1), after)
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{1,2})|[QT]([1-4])))?$", re.IGNORECASE)
+
+
+def parse_period(text: str | None, today: date) -> Period | None:
+    """`2026-11`, `2026-Q4` (or `2026-T4`), `2026`; nothing: this month. None if invalid."""
+    if text is None or not text.strip():
+        return _month(today.year, today.month)
+    match = _PERIOD.match(text.strip())
+    if match is None:
+        return None
+    year = int(match.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    if match.group(2) is not None:
+        month = int(match.group(2))
+        return _month(year, month) if 1 <= month <= 12 else None
+    if match.group(3) is not None:
+        quarter = int(match.group(3))
+        start = date(year, 3 * quarter - 2, 1)
+        after = _month(year, 3 * quarter).after
+        return Period(f"{year}-Q{quarter}", "quarter", start, after)
+    return Period(str(year), "year", date(year, 1, 1), date(year + 1, 1, 1))
+
+
+def parse_month(text: str) -> Period | None:
+    """A month written `YYYY-MM`, or None."""
+    period = parse_period(text, date.min) if text.strip() else None
+    return period if period is not None and period.kind == "month" else None
+
+
+def describe(period: Period, language: str) -> str:
+    """The period in words: `novembre 2026`, `4e trimestre 2026`, `2026`."""
+    if period.kind == "month":
+        return format_date(period.first, "MMMM y", locale=LOCALES.get(language, "fr_CA"))
+    if period.kind == "quarter":
+        quarter = (period.first.month - 1) // 3 + 1
+        return plain(t(language, "stats.quarter", n=quarter, year=period.first.year))
+    return str(period.first.year)
+
+
+def plain(text: Html) -> str:
+    """A catalogue text for a spreadsheet or a chart (no markup there)."""
+    return html.unescape(str(text))
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """Tickets received in a period, by what became of them."""
+
+    opened: int = 0
+    resolved: int = 0
+    open: int = 0
+    cancelled: int = 0
+
+    def add(self, status: TicketStatus) -> None:
+        """Count one more ticket in this state."""
+        self.opened += 1
+        if status in RESOLVED:
+            self.resolved += 1
+        elif status in OPEN:
+            self.open += 1
+        elif status is TicketStatus.CANCELLED:
+            self.cancelled += 1
+
+
+@dataclass(frozen=True)
+class Share:
+    """How many of the decided tickets met a target."""
+
+    met: int
+    decided: int
+
+
+@dataclass
+class Stats:
+    """The stats of the tickets received in a period (in their state of `now`)."""
+
+    period: Period
+    totals: Counts = field(default_factory=Counts)
+    by_field: dict[int, Counts] = field(default_factory=dict)
+    by_federation: dict[int, Counts] = field(default_factory=dict)
+    median_first_response: timedelta | None = None
+    median_resolution: timedelta | None = None
+    first_response: Share = Share(0, 0)
+    resolution: Share = Share(0, 0)
+    average_rating: Decimal | None = None
+    ratings: int = 0
+    weekly: dict[date, dict[int, int]] = field(default_factory=dict)  # Monday → field → count
+
+
+def met_target(
+    ticket: TicketFacts,
+    which: Target,
+    targets: Mapping[Urgency, SlaTarget],
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> bool | None:
+    """Whether a ticket met a target; None while undecided (or for a cancelled ticket)."""
+    done = ticket.first_response_at if which is Target.FIRST_RESPONSE else None
+    if which is Target.RESOLUTION and ticket.status in RESOLVED:
+        done = ticket.resolved_at
+    due = deadline(
+        calendar, ticket.urgency, ticket.created_at, targets[ticket.urgency].minutes(which)
+    )
+    if done is not None:
+        return done <= due
+    if ticket.status is TicketStatus.CANCELLED:
+        return None
+    return False if now >= due else None
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def monday(day: date) -> date:
+    """The Monday of the week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def compute_stats(
+    period: Period,
+    facts: Sequence[TicketFacts],
+    targets: Mapping[Urgency, SlaTarget],
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> Stats:
+    """Counts, medians, shares within target, average rating and weekly counts by field."""
+    stats = Stats(period)
+    first_times, resolution_times, ratings = [], [], []
+    shares: dict[Target, list[bool]] = {Target.FIRST_RESPONSE: [], Target.RESOLUTION: []}
+    week = monday(period.first)
+    while week < period.after:  # every week of the period, even those without a request
+        stats.weekly[week] = {}
+        week += timedelta(days=7)
+    for ticket in facts:
+        stats.totals.add(ticket.status)
+        stats.by_field.setdefault(ticket.field_id, Counts()).add(ticket.status)
+        stats.by_federation.setdefault(ticket.federation_id, Counts()).add(ticket.status)
+        if ticket.first_response_at is not None:
+            first_times.append(ticket.first_response_at - ticket.created_at)
+        if ticket.status in RESOLVED and ticket.resolved_at is not None:
+            resolution_times.append(ticket.resolved_at - ticket.created_at)
+        if ticket.rating is not None:
+            ratings.append(ticket.rating)
+        for which, outcomes in shares.items():
+            met = met_target(ticket, which, targets, calendar, now)
+            if met is not None:
+                outcomes.append(met)
+        local_day = ticket.created_at.astimezone(calendar.tz).date()
+        counts = stats.weekly.setdefault(monday(local_day), {})
+        counts[ticket.field_id] = counts.get(ticket.field_id, 0) + 1
+    stats.median_first_response = _median(first_times)
+    stats.median_resolution = _median(resolution_times)
+    stats.first_response = Share(
+        sum(shares[Target.FIRST_RESPONSE]), len(shares[Target.FIRST_RESPONSE])
+    )
+    stats.resolution = Share(sum(shares[Target.RESOLUTION]), len(shares[Target.RESOLUTION]))
+    if ratings:
+        stats.ratings = len(ratings)
+        stats.average_rating = (Decimal(sum(ratings)) / len(ratings)).quantize(
+            Decimal("0.1"), ROUND_HALF_UP
+        )
+    return stats
+
+
+def duration(value: timedelta, language: str) -> str:
+    """A duration in its two largest units: `3 j 4 h`, `2 h 15 min`, `5 min`."""
+    minutes = round(value.total_seconds() / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours_, minutes_ = divmod(rest, 60)
+    parts = [
+        str(t(language, f"stats.{unit}", n=amount))
+        for unit, amount in (("days", days), ("hours", hours_), ("minutes", minutes_))
+        if amount
+    ]
+    return " ".join(parts[:2]) if parts else str(t(language, "stats.minutes", n=0))
+
+
+def _share(share: Share, language: str) -> str:
+    if not share.decided:
+        return "—"
+    percent = format_percent(share.met / share.decided, locale=LOCALES.get(language, "fr_CA"))
+    return str(t(language, "stats.share", percent=percent, met=share.met, total=share.decided))
+
+
+def render_stats(
+    stats: Stats,
+    language: str,
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+) -> Html:
+    """The /stats message."""
+    period = describe(stats.period, language)
+    if not stats.totals.opened:
+        return t(language, "stats.empty", period=period)
+    totals = stats.totals
+    lines = [
+        t(language, "stats.title", period=period),
+        t(
+            language,
+            "stats.totals",
+            opened=totals.opened,
+            resolved=totals.resolved,
+            open=totals.open,
+            cancelled=totals.cancelled,
+        ),
+        t(
+            language,
+            "stats.median_first_response",
+            value=duration(stats.median_first_response, language)
+            if stats.median_first_response is not None
+            else "—",
+        ),
+        t(
+            language,
+            "stats.median_resolution",
+            value=duration(stats.median_resolution, language)
+            if stats.median_resolution is not None
+            else "—",
+        ),
+        t(
+            language,
+            "stats.within",
+            first=_share(stats.first_response, language),
+            resolution=_share(stats.resolution, language),
+        ),
+        t(
+            language,
+            "stats.rating",
+            value=format_decimal(
+                stats.average_rating, format="0.0", locale=LOCALES.get(language, "fr_CA")
+            ),
+            count=stats.ratings,
+        )
+        if stats.average_rating is not None
+        else t(language, "stats.no_rating"),
+        "",
+        t(language, "stats.by_field"),
+    ]
+    ordered_fields = sorted(
+        stats.by_field.items(),
+        key=lambda item: (fields[item[0]].position, item[0]) if item[0] in fields else (0, 0),
+    )
+    for field_id, counts in ordered_fields:
+        known = fields.get(field_id)
+        lines.append(_line(language, known.name(language) if known else "?", counts))
+    lines += ["", t(language, "stats.by_federation")]
+    ordered_federations = sorted(
+        stats.by_federation.items(),
+        key=lambda item: federations[item[0]].code if item[0] in federations else "",
+    )
+    for federation_id, counts in ordered_federations:
+        federation = federations.get(federation_id)
+        lines.append(_line(language, federation.code if federation else "?", counts))
+    lines += ["", t(language, "stats.note")]
+    return Html("\n".join(lines))
+
+
+def _line(language: str, name: str, counts: Counts) -> Html:
+    return t(
+        language,
+        "stats.line",
+        name=name,
+        opened=counts.opened,
+        resolved=counts.resolved,
+        open=counts.open,
+    )
+
+
+def weekly_chart(stats: Stats, fields: Mapping[int, ExpertiseField], language: str) -> bytes:
+    """A PNG bar chart of the requests received per week, stacked by field."""
+    import matplotlib  # noqa: PLC0415 - slow to import; only the chart needs it
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
+    locale = LOCALES.get(language, "fr_CA")
+    weeks = sorted(stats.weekly)
+    present = sorted(
+        {f for counts in stats.weekly.values() for f in counts},
+        key=lambda f: (fields[f].position, f) if f in fields else (0, f),
+    )
+    figure = Figure(figsize=(10, 5.5), dpi=100, layout="constrained")
+    axes = figure.subplots()
+    positions = list(range(len(weeks)))
+    bottoms = [0] * len(weeks)
+    colours = matplotlib.colormaps["tab20"]
+    for index, field_id in enumerate(present):
+        heights = [stats.weekly[w].get(field_id, 0) for w in weeks]
+        known = fields.get(field_id)
+        axes.bar(
+            positions,
+            heights,
+            bottom=bottoms,
+            label=known.name(language) if known else str(field_id),
+            color=colours(index % 20),
+        )
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    step = -(-len(weeks) // 13)  # at most 13 labels, whatever the period
+    labels = [format_date(w, "d MMM", locale=locale) for w in weeks]
+    crowded = len(weeks) > 8
+    axes.set_xticks(
+        positions[::step],
+        labels[::step],
+        rotation=45 if crowded else 0,
+        ha="right" if crowded else "center",
+    )
+    axes.margins(y=0.08)  # the highest bar never touches the frame
+    axes.set_xlabel(plain(t(language, "stats.chart_x")))
+    axes.set_ylabel(plain(t(language, "stats.chart_y")))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(
+        plain(t(language, "stats.chart_title", period=describe(stats.period, language)))
+    )
+    if present:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# -- spreadsheets -----------------------------------------------------------------------------
+
+BOLD = Font(bold=True)
+DATE_TIME = "yyyy-mm-dd hh:mm"
+DATE = "yyyy-mm-dd"
+TWO_PLACES = "#,##0.00"
+
+
+def _cell(sheet: Any, value: object, style: str | None = None, bold: bool = False) -> object:
+    """A cell; text is cleaned of characters XML refuses and never read as a formula."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    formula_like = isinstance(value, str) and value.startswith("=")
+    if not (style or bold or formula_like):
+        return value  # a plain value: openpyxl makes the cell, faster
+    cell = WriteOnlyCell(sheet, value=value)
+    if formula_like:
+        cell.data_type = "s"  # `=...` typed by a user stays text (no formula injection)
+    if style:
+        cell.number_format = style
+    if bold:
+        cell.font = BOLD
+    return cell
+
+
+def _row(sheet: Any, values: Iterable[object], bold: bool = False) -> list[object]:
+    cells = []
+    for value in values:
+        style = None
+        if isinstance(value, Decimal):
+            style = TWO_PLACES
+        elif isinstance(value, datetime):
+            style = DATE_TIME
+        elif isinstance(value, date):
+            style = DATE
+        cells.append(_cell(sheet, value, style, bold))
+    return cells
+
+
+def _widths(sheet: Any, widths: Sequence[int]) -> None:
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """A moment as a naive local time: spreadsheets have no time zones."""
+    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
+
+
+def _elapsed_hours(start: datetime, end: datetime | None) -> Decimal | None:
+    if end is None:
+        return None
+    return (Decimal((end - start).total_seconds()) / 3600).quantize(CENT, ROUND_HALF_UP)
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+EXPORT_COLUMNS = (
+    ("reference", 16),
+    ("created", 17),
+    ("field_code", 12),
+    ("field", 30),
+    ("federation_code", 12),
+    ("federation", 30),
+    ("contact", 22),
+    ("subject", 40),
+    ("urgency", 10),
+    ("status", 16),
+    ("assignee", 22),
+    ("desired_date", 12),
+    ("first_response", 17),
+    ("resolved", 17),
+    ("closed", 17),
+    ("first_response_hours", 12),
+    ("resolution_hours", 12),
+    ("first_response_met", 12),
+    ("resolution_met", 12),
+    ("rating", 10),
+    ("hours", 10),
+    ("amount", 12),
+)
+
+
+def export_workbook(
+    rows: Sequence[ExportRow],
+    time_by_ticket: Mapping[int, Sequence[tuple[int, int]]],
+    *,
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+    targets: Mapping[Urgency, SlaTarget],
+    calendar: BusinessCalendar,
+    now: datetime,
+    language: str,
+) -> bytes:
+    """The tickets of a period, one row each, with every column an admin filters on (.xlsx)."""
+    tz = calendar.tz
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(plain(t(language, "export.sheet")))
+    sheet.freeze_panes = "A2"
+    _widths(sheet, [width for _, width in EXPORT_COLUMNS])
+    sheet.append(
+        _row(sheet, [plain(t(language, f"export.col_{name}")) for name, _ in EXPORT_COLUMNS], True)
+    )
+    yes_no = {True: plain(t(language, "export.yes")), False: plain(t(language, "export.no"))}
+    for row in rows:
+        known_field = fields.get(row.field_id)
+        federation = federations.get(row.federation_id)
+        entries = time_by_ticket.get(row.id, ())
+        minutes = sum(m for m, _ in entries)
+        met = [met_target(row, which, targets, calendar, now) for which in Target]
+        sheet.append(
+            _row(
+                sheet,
+                [
+                    row.reference,
+                    _local(row.created_at, tz),
+                    known_field.code if known_field else None,
+                    known_field.name(language) if known_field else None,
+                    federation.code if federation else None,
+                    federation.name if federation else None,
+                    row.contact_name,
+                    row.subject,
+                    plain(t(language, f"urgency.{row.urgency.value}")),
+                    plain(t(language, f"status.{row.status.value}")),
+                    row.assignee_name,
+                    row.desired_date,
+                    _local(row.first_response_at, tz),
+                    _local(row.resolved_at, tz),
+                    _local(row.closed_at, tz),
+                    _elapsed_hours(row.created_at, row.first_response_at),
+                    _elapsed_hours(row.created_at, row.resolved_at),
+                    *(yes_no[m] if m is not None else None for m in met),
+                    row.rating,
+                    hours(minutes) if entries else None,
+                    sum((entry_amount(m, r) for m, r in entries), Decimal("0.00"))
+                    if entries
+                    else None,
+                ],
+            )
+        )
+    sheet.auto_filter.ref = f"A1:{_column(len(EXPORT_COLUMNS))}{len(rows) + 1}"
+    return _save(workbook)
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    return str(get_column_letter(index))
+
+
+# -- billing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Minutes and amount of some time entries."""
+
+    minutes: int = 0
+    amount: Decimal = Decimal("0.00")
+
+    def plus(self, minutes: int, amount: Decimal) -> Tally:
+        """This tally and one more entry."""
+        return Tally(self.minutes + minutes, self.amount + amount)
+
+    @property
+    def hours(self) -> Decimal:
+        """The minutes as hours, to the hundredth."""
+        return hours(self.minutes)
+
+
+@dataclass
+class FederationStatement:
+    """One federation's time entries of the month, with their amounts."""
+
+    federation_id: int
+    entries: list[tuple[TimeEntryLine, Decimal]] = field(default_factory=list)
+    total: Tally = Tally()
+    by_ticket: dict[int, Tally] = field(default_factory=dict)
+
+
+@dataclass
+class Statement:
+    """The juste-coût statement of a month: per federation, per field, and the total."""
+
+    period: Period
+    federations: dict[int, FederationStatement] = field(default_factory=dict)
+    by_field: dict[int, Tally] = field(default_factory=dict)
+    total: Tally = Tally()
+
+
+def billing_statement(period: Period, entries: Iterable[TimeEntryLine]) -> Statement:
+    """Price every time entry at its own rate and add them up per federation and per field."""
+    statement = Statement(period)
+    for entry in entries:
+        amount = entry_amount(entry.minutes, entry.hourly_rate_cents)
+        part = statement.federations.setdefault(
+            entry.federation_id, FederationStatement(entry.federation_id)
+        )
+        part.entries.append((entry, amount))
+        part.total = part.total.plus(entry.minutes, amount)
+        part.by_ticket[entry.ticket_id] = part.by_ticket.get(entry.ticket_id, Tally()).plus(
+            entry.minutes, amount
+        )
+        statement.by_field[entry.field_id] = statement.by_field.get(entry.field_id, Tally()).plus(
+            entry.minutes, amount
+        )
+        statement.total = statement.total.plus(entry.minutes, amount)
+    return statement
+
+
+def billing_workbook(
+    statement: Statement,
+    *,
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+    language: str,
+) -> bytes:
+    """The statement as a spreadsheet: a summary sheet, then one sheet per federation."""
+    period = describe(statement.period, language)
+    workbook = Workbook(write_only=True)
+
+    def text(key: str, **values: object) -> str:
+        return plain(t(language, f"billing.{key}", **values))
+
+    ordered = sorted(
+        statement.federations.values(),
+        key=lambda part: (
+            federations[part.federation_id].code if part.federation_id in federations else ""
+        ),
+    )
+    summary = workbook.create_sheet(text("summary_sheet"))
+    _widths(summary, [14, 40, 12, 12, 16])
+    summary.append(_row(summary, [text("title", period=period)], True))
+    summary.append(_row(summary, [text("note")]))
+    summary.append([])
+    summary.append(_row(summary, [text("by_federation")], True))
+    summary.append(
+        _row(
+            summary,
+            [
+                text("col_code"),
+                text("col_federation"),
+                text("col_tickets"),
+                text("col_hours"),
+                text("col_amount"),
+            ],
+            True,
+        )
+    )
+    for part in ordered:
+        federation = federations.get(part.federation_id)
+        summary.append(
+            _row(
+                summary,
+                [
+                    federation.code if federation else "?",
+                    federation.name if federation else "?",
+                    len(part.by_ticket),
+                    part.total.hours,
+                    part.total.amount,
+                ],
+            )
+        )
+    tickets = sum(len(part.by_ticket) for part in ordered)
+    summary.append(
+        _row(
+            summary,
+            [text("total"), None, tickets, statement.total.hours, statement.total.amount],
+            True,
+        )
+    )
+    summary.append([])
+    summary.append(_row(summary, [text("by_field")], True))
+    summary.append(
+        _row(
+            summary,
+            [text("col_code"), text("col_field"), None, text("col_hours"), text("col_amount")],
+            True,
+        )
+    )
+    by_field = sorted(
+        statement.by_field.items(),
+        key=lambda item: (fields[item[0]].position, item[0]) if item[0] in fields else (0, 0),
+    )
+    for field_id, tally in by_field:
+        known = fields.get(field_id)
+        summary.append(
+            _row(
+                summary,
+                [
+                    known.code if known else "?",
+                    known.name(language) if known else "?",
+                    None,
+                    tally.hours,
+                    tally.amount,
+                ],
+            )
+        )
+    summary.append(
+        _row(
+            summary,
+            [text("total"), None, None, statement.total.hours, statement.total.amount],
+            True,
+        )
+    )
+    for part in ordered:
+        _federation_sheet(workbook, part, fields, federations, language, period)
+    return _save(workbook)
+
+
+def _federation_sheet(
+    workbook: Workbook,
+    part: FederationStatement,
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+    language: str,
+    period: str,
+) -> None:
+    def text(key: str, **values: object) -> str:
+        return plain(t(language, f"billing.{key}", **values))
+
+    federation = federations.get(part.federation_id)
+    code = federation.code if federation else str(part.federation_id)
+    sheet = workbook.create_sheet(code[:31])
+    _widths(sheet, [12, 16, 36, 28, 22, 30, 10, 10, 12, 14])
+    name = federation.name if federation else code
+    sheet.append(_row(sheet, [f"{text('title', period=period)} — {code} — {name}"], True))
+    sheet.append(_row(sheet, [text("note")]))
+    sheet.append([])
+    sheet.append(_row(sheet, [text("by_ticket")], True))
+    sheet.append(
+        _row(
+            sheet,
+            [
+                text("col_ticket"),
+                text("col_subject"),
+                None,
+                None,
+                None,
+                None,
+                None,
+                text("col_hours"),
+                None,
+                text("col_amount"),
+            ],
+            True,
+        )
+    )
+    subjects = {entry.ticket_id: (entry.reference, entry.subject) for entry, _ in part.entries}
+    for ticket_id, tally in sorted(part.by_ticket.items(), key=lambda item: subjects[item[0]][0]):
+        reference, subject = subjects[ticket_id]
+        sheet.append(
+            _row(
+                sheet,
+                [
+                    reference,
+                    subject,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    tally.hours,
+                    None,
+                    tally.amount,
+                ],
+            )
+        )
+    sheet.append(
+        _row(
+            sheet,
+            [
+                text("total"),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                part.total.hours,
+                None,
+                part.total.amount,
+            ],
+            True,
+        )
+    )
+    sheet.append([])
+    sheet.append(_row(sheet, [text("detail")], True))
+    sheet.append(
+        _row(
+            sheet,
+            [
+                text("col_date"),
+                text("col_ticket"),
+                text("col_subject"),
+                text("col_field"),
+                text("col_lead"),
+                text("col_note"),
+                text("col_minutes"),
+                text("col_hours"),
+                text("col_rate"),
+                text("col_amount"),
+            ],
+            True,
+        )
+    )
+    for entry, amount in part.entries:
+        known = fields.get(entry.field_id)
+        sheet.append(
+            _row(
+                sheet,
+                [
+                    entry.work_date,
+                    entry.reference,
+                    entry.subject,
+                    known.name(language) if known else "?",
+                    entry.lead_name,
+                    entry.note,
+                    entry.minutes,
+                    hours(entry.minutes),
+                    dollars(entry.hourly_rate_cents),
+                    amount,
+                ],
+            )
+        )
+    sheet.append(
+        _row(
+            sheet,
+            [
+                text("total"),
+                None,
+                None,
+                None,
+                None,
+                None,
+                part.total.minutes,
+                part.total.hours,
+                None,
+                part.total.amount,
+            ],
+            True,
+        )
+    )

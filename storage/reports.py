@@ -1,0 +1,117 @@
+"""What stats, exports and billing read. Each query is bounded by a period through an index:
+tickets by `created_at` (tickets_created), time entries by `work_date` (time_entries_date) or
+by ticket (time_entries_ticket); never a scan of the whole table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import aiosqlite
+
+from storage.db import utc_text
+from storage.models import Record, TicketStatus, Urgency
+
+_COHORT = "SELECT id FROM tickets WHERE created_at >= ? AND created_at < ?"
+
+
+class TicketFacts(Record):
+    """What stats need of a ticket."""
+
+    id: int
+    created_at: datetime
+    urgency: Urgency
+    status: TicketStatus
+    field_id: int
+    federation_id: int
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    rating: int | None
+
+
+class ExportRow(TicketFacts):
+    """One ticket of an export, with the names an admin filters on."""
+
+    reference: str
+    subject: str
+    desired_date: date | None
+    closed_at: datetime | None
+    contact_name: str | None
+    assignee_name: str | None
+
+
+class TimeEntryLine(Record):
+    """A time entry of a billing period, with its ticket."""
+
+    id: int
+    work_date: date
+    minutes: int
+    hourly_rate_cents: int
+    note: str | None
+    field_id: int
+    lead_name: str | None
+    ticket_id: int
+    reference: str
+    subject: str
+    federation_id: int
+
+
+async def ticket_facts(
+    conn: aiosqlite.Connection, start: datetime, end: datetime
+) -> list[TicketFacts]:
+    """The tickets created in [start, end), oldest first."""
+    async with conn.execute(
+        "SELECT id, created_at, urgency, status, field_id, federation_id, first_response_at,"
+        " resolved_at, rating FROM tickets WHERE created_at >= ? AND created_at < ?"
+        " ORDER BY created_at, id",
+        (utc_text(start), utc_text(end)),
+    ) as cur:
+        return [TicketFacts.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def export_rows(
+    conn: aiosqlite.Connection, start: datetime, end: datetime
+) -> list[ExportRow]:
+    """The tickets created in [start, end) with their people, oldest first."""
+    async with conn.execute(
+        "SELECT t.id, t.reference, t.subject, t.created_at, t.urgency, t.status, t.field_id,"
+        " t.federation_id, t.first_response_at, t.resolved_at, t.closed_at, t.rating,"
+        " t.desired_date, c.full_name AS contact_name, a.full_name AS assignee_name"
+        " FROM tickets t LEFT JOIN users c ON c.id = t.contact_id"
+        " LEFT JOIN users a ON a.id = t.assignee_id"
+        " WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id",
+        (utc_text(start), utc_text(end)),
+    ) as cur:
+        return [ExportRow.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def time_of_tickets_created(
+    conn: aiosqlite.Connection, start: datetime, end: datetime
+) -> dict[int, list[tuple[int, int]]]:
+    """(minutes, hourly rate in cents) of every time entry of the tickets created in [start, end),
+    by ticket id."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    async with conn.execute(
+        "SELECT ticket_id, minutes, hourly_rate_cents FROM time_entries"
+        f" WHERE ticket_id IN ({_COHORT}) ORDER BY id",
+        (utc_text(start), utc_text(end)),
+    ) as cur:
+        for row in await cur.fetchall():
+            found.setdefault(row[0], []).append((row[1], row[2]))
+    return found
+
+
+async def time_entries_between(
+    conn: aiosqlite.Connection, first: date, after: date
+) -> list[TimeEntryLine]:
+    """The time entries worked from `first` to the day before `after`, by ticket then date."""
+    async with conn.execute(
+        "SELECT te.id, te.work_date, te.minutes, te.hourly_rate_cents, te.note, te.field_id,"
+        " u.full_name AS lead_name, t.id AS ticket_id, t.reference, t.subject, t.federation_id"
+        " FROM time_entries te JOIN tickets t ON t.id = te.ticket_id"
+        " LEFT JOIN users u ON u.id = te.lead_id"
+        " WHERE te.work_date >= ? AND te.work_date < ?"
+        " ORDER BY t.federation_id, t.reference, te.work_date, te.id",
+        (first.isoformat(), after.isoformat()),
+    ) as cur:
+        return [TimeEntryLine.model_validate(dict(r)) for r in await cur.fetchall()]
