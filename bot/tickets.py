@@ -88,6 +88,23 @@ class DailyLimit(Exception):
     """The contact has filed as many requests today as they may."""
 
 
+class FederationInactive(Exception):
+    """The contact's federation has been deactivated: no new requests."""
+
+
+async def may_file(conn: Connection, services: Services, contact: User) -> None:
+    """Raise why `contact` may not file a request now (federation off, daily limit)."""
+    federation = (
+        await people.federation_by_id(conn, contact.federation_id)
+        if contact.federation_id
+        else None
+    )
+    if federation is None or not federation.active:
+        raise FederationInactive
+    if await over_daily_limit(conn, services, contact.id):
+        raise DailyLimit
+
+
 async def over_daily_limit(conn: Connection, services: Services, contact_id: int) -> bool:
     """Whether a contact has used up their requests for the last 24 hours."""
     limit = services.settings.max_requests_per_day
@@ -114,8 +131,7 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
             TicketRequest.model_validate(draft.model_dump())
         except ValidationError as exc:
             raise IncompleteDraft(str(exc.errors()[0]["loc"][0])) from None
-        if await over_daily_limit(conn, services, user.id):
-            raise DailyLimit
+        await may_file(conn, services, user)
         assert user.federation_id is not None
         reference = await tickets.next_reference(
             conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year

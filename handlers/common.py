@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeAlias
@@ -11,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
-from bot.i18n import Html, normalise_language, t
+from bot.i18n import Html, normalise_language, t, visible_length
 from bot.registration import queue_menu
 from bot.services import Services, get_services
 from storage import people
@@ -20,6 +22,8 @@ from storage.models import Role, User
 Context: TypeAlias = ContextTypes.DEFAULT_TYPE
 MemberHandler: TypeAlias = Callable[[Update, Context, User], Awaitable[None]]
 Handler: TypeAlias = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+ALERT_LIMIT = 200  # characters Telegram shows in a button's alert
 
 # New messages in private chats (edits of old messages are not answers to anything).
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -77,11 +81,15 @@ async def reply(
 
 
 async def refuse(update: Update, context: Context, text: Html) -> None:
-    """Say no: as an alert on a button press, as a message otherwise."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await reply(update, context, text)
+    """Say no: as an alert on a button press, as a message otherwise (or when it is too long
+    for an alert: Telegram shows at most 200 characters there)."""
+    query = update.callback_query
+    if query is not None and visible_length(text) <= ALERT_LIMIT:
+        await query.answer(html.unescape(re.sub(r"<[^>]*>", "", text)), show_alert=True)
+        return
+    if query is not None:
+        await query.answer()
+    await reply(update, context, text)
 
 
 async def drop_buttons(update: Update) -> None:

@@ -32,7 +32,13 @@ from bot.forms import (
 from bot.i18n import Html, t
 from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services, get_services
-from bot.tickets import DailyLimit, IncompleteDraft, file_draft, over_daily_limit
+from bot.tickets import (
+    DailyLimit,
+    FederationInactive,
+    IncompleteDraft,
+    file_draft,
+    may_file,
+)
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from storage import conversation, drafts, people
 from storage.models import (
@@ -126,11 +132,11 @@ async def new_request(update: Update, context: Context, user: User) -> None:
     await drop_buttons(update)
     if update.callback_query:
         await update.callback_query.answer()
-    async with services.db.read() as conn:
-        over = await over_daily_limit(conn, services, user.id)
-    if over:
-        limit = services.settings.max_requests_per_day
-        await reply(update, context, t(user.language, "limit.daily", count=limit))
+    try:
+        async with services.db.read() as conn:
+            await may_file(conn, services, user)
+    except (DailyLimit, FederationInactive) as refusal:
+        await reply(update, context, _refusal_text(services, user, refusal))
         return
     async with services.db.transaction() as conn:
         await conversation.clear_input(conn, user.id)  # a reply or comment it was waiting for
@@ -390,6 +396,12 @@ async def _apply(
     await ask(update, context, user, saved)
 
 
+def _refusal_text(services: Services, user: User, refusal: Exception) -> Html:
+    if isinstance(refusal, FederationInactive):
+        return t(user.language, "form.federation_inactive")
+    return t(user.language, "limit.daily", count=services.settings.max_requests_per_day)
+
+
 async def _send(update: Update, context: Context, user: User, draft_id: int) -> None:
     """Send: file the ticket (once, however often it is pressed) and tell the contact."""
     query = update.callback_query
@@ -401,9 +413,8 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
     except IncompleteDraft:
         await refuse(update, context, t(language, "form.incomplete"))
         return
-    except DailyLimit:
-        limit = services.settings.max_requests_per_day
-        await refuse(update, context, t(language, "limit.daily", count=limit))
+    except (DailyLimit, FederationInactive) as refusal:
+        await refuse(update, context, _refusal_text(services, user, refusal))
         return
     if filed is None:
         await refuse(update, context, t(language, "button.stale"))

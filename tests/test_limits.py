@@ -103,3 +103,19 @@ async def test_files_over_20_mb_are_refused_with_the_limit(bot: Emulator) -> Non
     replies = await jean.send_document("archive.zip", size=50 * 1024 * 1024)
     assert "20 Mo au plus" in replies[-1].text
     assert not any("archive.zip" in (m.file_id or "") for m in marie.chat)
+
+
+async def test_contacts_of_a_deactivated_federation_file_no_new_request(bot: Emulator) -> None:
+    boss, marie, jean, _ = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    await flows.fill_form(marie)  # a draft in progress when the federation is switched off
+    await boss.send("/federation off CQCH")
+    replies = await marie.click("Envoyer")  # too long for an alert: it comes as a message
+    assert "plus active" in replies[-1].text
+    assert "plus active" in (await marie.send("/new"))[-1].text
+    # What was filed before is still followed, both ways.
+    assert reference in (await marie.send("/mytickets"))[-1].text
+    await jean.click("Prendre")
+    assert "prise en charge" in marie.last.text
+    async with bot.services.db.read() as conn:
+        assert await tickets.count_contact_tickets(conn, marie.id) == 1
