@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import re
-import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeAlias
 
