@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test lint typecheck pytest sandbox bench format clean
+.PHONY: run test lint typecheck pytest sandbox bench soak format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ typecheck: $(VENV)/.dev
 
 pytest: $(VENV)/.dev
 	$(BIN)/pytest
+
+## The long tests: 10,000 notifications at Telegram's real limits (about 7 minutes).
+soak: $(VENV)/.dev
+	$(BIN)/pytest -m soak -s
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES
 from bot.inbox import DurableQueue, Inbox, IntakeApplication
 from bot.outbox import Outbox
+from bot.ratelimit import ChatRateLimiter
 from bot.services import KEY, Services
 from bot.updates import PerChatUpdateProcessor
 from storage import Database
@@ -52,8 +53,10 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Keeps bursts inside Telegram's limits; 429s are left to the outbox (max_retries=0).
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        # Keeps sends inside Telegram's limits (overall, per chat, per group); a 429 is raised
+        # to the outbox, which pauses (max_retries=0). The in-process Bot API of the tests and
+        # the sandbox has no limits: pacing it in real time would only make them slow.
+        .rate_limiter(ChatRateLimiter() if request is None else AIORateLimiter(max_retries=0))
         # People are handled concurrently, each chat in order (bot/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
         # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).

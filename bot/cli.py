@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from telegram import Update
@@ -35,8 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_while_starting(signal_number: int, _frame: object) -> None:
+    """SIGTERM before the bot takes updates: nothing is held yet, just leave (exit 0)."""
+    raise SystemExit(0)
+
+
 def run(webhook: bool) -> int:
     """Run the bot until SIGTERM or SIGINT (then it stops cleanly and exits 0)."""
+    # PTB installs its own handlers when it starts running; until then, stop at once.
+    signal.signal(signal.SIGTERM, _stop_while_starting)
     from bot.app import build_application  # noqa: PLC0415 - keeps `--help` fast
 
     try:

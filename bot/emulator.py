@@ -207,9 +207,17 @@ class FakeBotAPI(BaseRequest):
         ).items():
             data = content if isinstance(content, bytes) else content.read()
             params[name] = Upload(file_name, data)
-        call = Call(api_method, params)
+        return self.answer(api_method, params)
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        """One Bot API call answered as Telegram would: (HTTP status, JSON body).
+
+        Records the call and applies `fail()` (TimedOut for `fail(timeout=True)`). The fake
+        Telegram HTTP server of the tests (tests/fake_telegram.py) answers through this.
+        """
+        call = Call(method, params)
         self.calls.append(call)
-        failure = self._take_failure(api_method, params.get("chat_id"))
+        failure = self._take_failure(method, params.get("chat_id"))
         if failure is not None:
             if failure.timeout:
                 call.error = "timeout"
@@ -218,7 +226,7 @@ class FakeBotAPI(BaseRequest):
             extra = {"retry_after": failure.retry_after} if failure.retry_after else None
             return failure.status, _error(failure.status, failure.description, extra)
         try:
-            result = self._answer(api_method, params)
+            result = self._answer(method, params)
         except _ApiError as exc:
             call.error = f"{exc.status}: {exc.description}"
             return exc.status, _error(exc.status, exc.description)

@@ -1,6 +1,8 @@
 """The outbox worker: delivers queued notifications, retrying until Telegram takes them.
 
 A notification is a row (committed with the change it announces) before it is a Bot API call.
+Several chats are served at once, each chat's rows one after the other in order: the rate
+limiter (bot/ratelimit.py) paces one chat without holding up the others.
 Transient failures (timeouts, 5xx, 429) reschedule the row with backoff; a 429 pauses every
 send for Telegram's `retry_after`; a 403 (the person blocked the bot) ends the row as
 `blocked`, records it on the user and tells the admins; a 400 ends the row as `failed`.
@@ -28,7 +30,9 @@ from storage.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
-BATCH = 50
+BATCH = 200  # rows queued in the lanes at most; more are fetched when half are done
+LANES = 16  # sends under way at once (different chats)
+MAX_ROUNDS = 1_000_000  # bounds the loops of drain(); each round moves at least one row
 IDLE_WAKE_SECONDS = 2.0
 REPORT = "delivery_report"
 
@@ -58,6 +62,7 @@ class Outbox:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Ask the background loop to look at the outbox now."""
@@ -65,12 +70,14 @@ class Outbox:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
         """Stop the loop; a send in flight finishes first, pending rows stay for the next start."""
         task, self._task = self._task, None
         if task is not None:
+            self._stopping = True  # lanes end after their current row
             async with self._lock:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,21 +94,93 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), IDLE_WAKE_SECONDS)
 
     async def drain(self) -> int:
-        """Deliver every row that is due now; the number of rows handled."""
+        """Deliver every row that is due now, several chats at once; the number of rows tried."""
         handled = 0
+        failure: BaseException | None = None
+        queued: dict[int, list[OutboxMessage]] = {}  # chat → its rows not yet done, in order
+        taken: set[int] = set()  # ids of the rows in `queued`
+        lanes: set[asyncio.Task[int]] = set()
+        progress = asyncio.Event()  # a lane has finished a row
+        slots = asyncio.Semaphore(LANES)
+
+        def reap() -> None:
+            nonlocal handled, failure
+            for task in [lane for lane in lanes if lane.done()]:
+                lanes.discard(task)
+                error = task.exception()
+                if error is None:
+                    handled += task.result()
+                else:
+                    failure = failure or error
+
         async with self._lock:
-            while True:
-                if self.paused_until and self.clock.now() < self.paused_until:
+            for _ in range(MAX_ROUNDS):
+                if failure is not None or self._halted():
                     break
-                async with self.db.read() as conn:
-                    rows = await repo.due(conn, self.clock.now(), BATCH)
-                if not rows:
+                async with self.db.read() as conn:  # the rows under way come first: skip them
+                    rows = await repo.due(conn, self.clock.now(), len(taken) + BATCH)
+                fresh = [row for row in rows if row.id not in taken]
+                for row in fresh:
+                    taken.add(row.id)
+                    if row.chat_id in queued:
+                        queued[row.chat_id].append(row)
+                    else:
+                        queued[row.chat_id] = [row]
+                        lane = self._lane(row.chat_id, queued, taken, slots, progress)
+                        lanes.add(asyncio.create_task(lane))
+                if not lanes:
                     break
-                for row in rows:
-                    handled += 1
-                    if not await self._deliver(row):
-                        return handled
+                # Look for more once the lanes are half done (all done when nothing was new).
+                low_water = BATCH // 2 if fresh else 0
+                for _ in range(MAX_ROUNDS):
+                    progress.clear()
+                    reap()
+                    if failure is not None or len(taken) <= low_water or self._halted():
+                        break
+                    await progress.wait()
+            for result in await asyncio.gather(*lanes, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    failure = failure or result
+                else:
+                    handled += result
+        if failure is not None:
+            raise failure
         return handled
+
+    async def _lane(
+        self,
+        chat_id: int,
+        queued: dict[int, list[OutboxMessage]],
+        taken: set[int],
+        slots: asyncio.Semaphore,
+        progress: asyncio.Event,
+    ) -> int:
+        """Send one chat's rows in order, until none is left or sends must pause or stop."""
+        rows = queued[chat_id]
+        done = 0
+        try:
+            for _ in range(MAX_ROUNDS):
+                if not rows or self._halted():
+                    break
+                row = rows[0]
+                async with slots:
+                    delivered = await self._deliver(row)
+                rows.pop(0)
+                taken.discard(row.id)
+                done += 1
+                progress.set()
+                if not delivered:
+                    break
+        finally:  # the rows left stay pending in the database for the next drain
+            del queued[chat_id]
+            taken.difference_update(row.id for row in rows)
+            progress.set()
+        return done
+
+    def _halted(self) -> bool:
+        """True while a 429 pauses every send, or once stop() has been asked."""
+        paused = self.paused_until is not None and self.clock.now() < self.paused_until
+        return paused or self._stopping
 
     async def _deliver(self, row: OutboxMessage) -> bool:
         """Try one row; False when every send must pause (429)."""

@@ -1,0 +1,244 @@
+"""The bot as a process, against a fake Telegram over HTTP: killed at random moments while
+contacts file requests, stopped with SIGTERM, fed every update twice. Nothing is lost or
+doubled, and the database stays sound."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.emulator import Person
+from tests.conftest import ADMIN_ID
+from tests.fake_telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
+REFERENCE = re.compile(r"CREC-\d{4}-\d{4}")
+
+
+class BotProcess:
+    """`python -m bot run` against the fake Telegram; started, killed and restarted at will."""
+
+    def __init__(self, telegram: FakeTelegram, folder: Path) -> None:
+        self.env = {
+            **os.environ,
+            **telegram.bot_env(),
+            "DATABASE_PATH": str(folder / "intake.db"),
+            "ADMIN_IDS": str(ADMIN_ID),
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "MAX_REQUESTS_PER_DAY": "0",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.folder = folder
+        self.log = (folder / "bot.log").open("ab", buffering=0)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=self.env,
+            cwd=self.folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.starts += 1
+
+    async def ready(self, timeout: float = 30) -> None:  # noqa: ASYNC109
+        """Wait until the latest start has got as far as taking updates."""
+        path = self.folder / "bot.log"
+        for _ in range(int(timeout / 0.05)):
+            if path.read_bytes().count(b"bot.app: bot @") >= self.starts:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the bot did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+@contextmanager
+def running_bot(telegram: FakeTelegram, folder: Path) -> Iterator[BotProcess]:
+    bot = BotProcess(telegram, folder)
+    bot.start()
+    try:
+        yield bot
+    finally:
+        bot.close()
+
+
+async def _file_requests(telegram: FakeTelegram, person: Person, subjects: list[str]) -> None:
+    """A contact files requests as a person would, however often the bot dies meanwhile:
+    answer the question on screen; when nothing comes, ask again where things stand."""
+    done: set[str] = set()
+    marker = 0
+    for _ in range(400):
+        if len(done) == len(subjects):
+            return
+        subject = next(s for s in subjects if s not in done)
+        # Give the bot (paced at about one message a second per chat) time to answer.
+        with contextlib.suppress(TimeoutError):
+            await telegram.until(
+                lambda seen=marker: (  # type: ignore[misc]
+                    telegram.sent_to(person.id)
+                    and telegram.sent_to(person.id)[-1].message_id > seen
+                ),
+                timeout=4,
+            )
+        await asyncio.sleep(0.3)  # the rest of the answer (a question can follow a notice)
+        chat = telegram.sent_to(person.id)
+        newest = chat[-1] if chat and chat[-1].message_id > marker else None
+        text = newest.text if newest else ""
+        marker = chat[-1].message_id if chat else 0
+        if "Demande envoyée" in text or (subject in text and "Vos demandes" in text):
+            done.add(subject)
+            await person.send("/new")
+        elif newest and newest.button("Services juridiques"):
+            await person.click("Services juridiques", newest)
+        elif "étape 2 de 6" in text:
+            await person.send(subject)
+        elif "étape 3 de 6" in text:
+            await person.send(f"Description détaillée de la demande « {subject} ».")
+        elif newest and newest.button("Normale"):
+            await person.click("Normale", newest)
+        elif newest and newest.button("Pas de date"):
+            await person.click("Pas de date", newest)
+        elif newest and newest.button("Continuer"):
+            await person.click("Continuer", newest)
+        elif newest and newest.button("Envoyer"):
+            await person.click("Envoyer", newest)
+            if not any("Demande envoyée" in m.text for m in telegram.sent_to(person.id)[-2:]):
+                await person.send("/mytickets")  # sent or not? look, as a person would
+        else:  # nothing new (the bot died, or an answer was lost): where are we?
+            await person.send("/mytickets" if "Envoyer" in text else "/new")
+    raise AssertionError(f"{person.first_name} could not file {subjects} (done: {done})")
+
+
+async def _link(telegram: FakeTelegram, admin: Person, command: str) -> str:
+    """Send an invite command; the token of the link in the bot's answer to it."""
+    before = len(telegram.sent_to(admin.id))
+    await admin.send(command)
+    await telegram.until(
+        lambda: any(TOKEN_LINK.search(m.text) for m in telegram.sent_to(admin.id)[before:]),
+        timeout=30,
+        what="an invite link",
+    )
+    answer = next(m for m in telegram.sent_to(admin.id)[before:] if TOKEN_LINK.search(m.text))
+    return str(TOKEN_LINK.findall(answer.text)[-1])
+
+
+async def _setup(telegram: FakeTelegram, contacts: int) -> tuple[Person, list[Person]]:
+    admin = telegram.person(ADMIN_ID, "Claire")
+    await admin.send("/start")
+    await admin.send("/addfederation CQCH Confédération québécoise des coopératives")
+    jean = telegram.person(3001, "Jean")
+    await jean.send(f"/start {await _link(telegram, admin, '/invitelead legal')}")
+    people = []
+    for n in range(contacts):
+        person = telegram.person(2000 + n, f"Contact{n}")
+        await person.send(f"/start {await _link(telegram, admin, '/invite CQCH')}")
+        people.append(person)
+    return jean, people
+
+
+def _tickets(folder: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(folder / "intake.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return [(r[0], r[1]) for r in conn.execute("SELECT reference, subject FROM tickets")]
+
+
+async def test_killed_twenty_times_while_contacts_file_requests(tmp_path: Path) -> None:
+    rng = random.Random(20261128)
+    with FakeTelegram(limits=None) as telegram, running_bot(telegram, tmp_path) as bot:
+        jean, contacts = await _setup(telegram, contacts=6)
+        plan = {p.id: [f"Demande {p.id}-{n}" for n in range(3)] for p in contacts}
+        load = asyncio.gather(*(_file_requests(telegram, p, plan[p.id]) for p in contacts))
+        kills = 0
+        deadline = time.monotonic() + 240
+        while kills < 20 or not load.done():
+            await bot.ready()  # each kill lands while the bot is at work
+            await asyncio.sleep(rng.uniform(0.1, 1.5))
+            bot.kill()
+            kills += 1
+            bot.start()
+            assert time.monotonic() < deadline, "the load did not finish in time"
+        await load
+        tickets = _tickets(tmp_path)
+        subjects = [subject for _, subject in tickets]
+        wanted = [s for subjects_of in plan.values() for s in subjects_of]
+        # Every request that was sent is a ticket, exactly once.
+        assert sorted(subjects) == sorted(wanted)
+        # Every lead notification is delivered (a duplicate only from an ambiguous send).
+        references = [reference for reference, _ in tickets]
+        await telegram.until(
+            lambda: all(any(r in t for t in telegram.texts_to(jean.id)) for r in references),
+            timeout=60,
+            what="every notification",
+        )
+        cards = [m for m in telegram.texts_to(jean.id) if "Nouvelle" in m]
+        found = [match.group(0) for c in cards if (match := REFERENCE.search(c))]
+        duplicates = len(found) - len(set(found))
+        assert duplicates <= len(references) // 1000, f"{duplicates} duplicate notifications"
+        await bot.ready()
+        assert bot.terminate() == 0
+        assert bot.starts >= 21 and kills >= 20
+    assert _tickets(tmp_path)  # still sound after the last stop
+
+
+async def test_sigterm_stops_cleanly_and_nothing_is_lost(tmp_path: Path) -> None:
+    with FakeTelegram(limits=None) as telegram, running_bot(telegram, tmp_path) as bot:
+        jean, (marie,) = await _setup(telegram, contacts=1)
+        await _file_requests(telegram, marie, ["Avant l'arrêt"])
+        started = time.monotonic()
+        assert bot.terminate() == 0  # SIGTERM: exits 0
+        assert time.monotonic() - started < 10
+        with sqlite3.connect(tmp_path / "intake.db") as conn:
+            pending = conn.execute("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL")
+            assert pending.fetchone() == (0,)
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert any("Avant l'arrêt" in text for text in telegram.texts_to(jean.id))
+
+
+async def test_every_update_twice_and_the_shutdown_confirmation_lost(tmp_path: Path) -> None:
+    with FakeTelegram(limits=None, redeliver=True, lose_shutdown_confirmation=True) as telegram:
+        with running_bot(telegram, tmp_path) as bot:
+            jean, (marie,) = await _setup(telegram, contacts=1)
+            await _file_requests(telegram, marie, ["Deux fois chaque mise à jour"])
+            assert bot.terminate() == 0
+        # The next process gets the last updates again: still one of everything.
+        with running_bot(telegram, tmp_path) as bot:
+            await marie.send("/mytickets")
+            await telegram.until(lambda: "Vos demandes" in telegram.texts_to(marie.id)[-1])
+            assert bot.terminate() == 0
+    with sqlite3.connect(tmp_path / "intake.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM tickets").fetchone() == (1,)
+        events = conn.execute("SELECT kind, COUNT(*) FROM ticket_events GROUP BY kind").fetchall()
+        assert dict(events) == {"created": 1}
+        users = conn.execute("SELECT COUNT(*) FROM users").fetchone()
+        assert users == (3,)
+    cards = [t for t in telegram.texts_to(jean.id) if "Deux fois chaque mise à jour" in t]
+    assert len(cards) == 1
