@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.emulator import Person
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,8 @@ def running_bot(telegram: FakeTelegram, folder: Path) -> Iterator[BotProcess]:
         yield bot
     finally:
         bot.close()
+    # The process logged for real (stderr, redacted); the token is in no line of it.
+    assert TOKEN.encode() not in (folder / "bot.log").read_bytes()
 
 
 async def _file_requests(telegram: FakeTelegram, person: Person, subjects: list[str]) -> None:
