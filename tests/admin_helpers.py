@@ -5,103 +5,24 @@ state at any date, time entries) where the lifecycle's own flows would be slow t
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
-from telegram.ext import CommandHandler
-from telegram.request import RequestData
 
-import handlers
-from bot.emulator import Emulator, FakeBotAPI, Sent
+from bot.emulator import Emulator, FakeBotAPI, Sent, Upload
 from storage.db import utc_text
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A file the bot uploaded: its name and bytes."""
-
-    file_name: str
-    content: bytes
-
-
-class UploadingBotAPI(FakeBotAPI):
-    """The fake Bot API, plus uploads: a file sent as bytes (multipart) is kept, by message.
-
-    PTB sends an `InputFile` as a multipart part, not as a parameter, so the plain fake sees
-    no `document` / `photo` and answers 400. Here the part becomes a new file id, and its
-    bytes are kept for the test to read back.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.uploads: dict[tuple[int, int], Upload] = {}
-        self._parts: dict[str, Any] = {}
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        # No await between here and the answer: the parts belong to this very request.
-        self._parts = dict(request_data.multipart_data) if request_data else {}
-        return await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
-
-    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
-        part = self._parts.get(kind)
-        if part is None or params.get(kind):
-            return super()._send_file(params, kind)
-        file_id, _ = self.new_file_id(kind)
-        result = super()._send_file({**params, kind: file_id}, kind)
-        name, content, _mime = part
-        data = content if isinstance(content, bytes) else content.read()
-        self.uploads[(int(result["chat"]["id"]), int(result["message_id"]))] = Upload(name, data)
-        return result
-
-
 def upload_of(api: FakeBotAPI, sent: Sent) -> Upload:
-    """The file behind a document or photo the bot uploaded (kept on the message by a fake Bot
-    API that knows uploads, else by UploadingBotAPI)."""
-    content = getattr(sent, "content", None)
-    if isinstance(content, bytes):
-        return Upload(str(getattr(sent, "file_name", "")), content)
-    assert isinstance(api, UploadingBotAPI)
-    return api.uploads[(sent.chat_id, sent.message_id)]
+    """The file behind a document or photo the bot uploaded (the fake Bot API keeps it)."""
+    assert sent.content is not None, "not an uploaded file"
+    return Upload(sent.file_name or "", sent.content)
 
 
 def workbook_of(api: FakeBotAPI, sent: Sent) -> Any:
     """The spreadsheet the bot sent, opened with openpyxl (values, not formulas)."""
     return load_workbook(io.BytesIO(upload_of(api, sent).content))
-
-
-def register_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Add handlers/reports.py to the application, before the catch-alls (once
-    handlers/__init__.py registers it, this adds nothing)."""
-    from handlers import reports  # noqa: PLC0415
-
-    original = handlers.fallback.register
-
-    def register(app: Any) -> None:
-        known = {
-            command
-            for handler in app.handlers.get(0, [])
-            if isinstance(handler, CommandHandler)
-            for command in handler.commands
-        }
-        if "stats" not in known:
-            reports.register(app)
-        original(app)
-
-    monkeypatch.setattr(handlers.fallback, "register", register)
 
 
 # -- records written directly -----------------------------------------------------------------

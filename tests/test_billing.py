@@ -10,22 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.emulator import Emulator, FakeBotAPI, Person
+from bot.emulator import Emulator, Person
 from bot.reports import dollars, entry_amount, hours, parse_rate
 from tests import admin_helpers as h
 from tests import flows
 
 MONTREAL = ZoneInfo("America/Montreal")
-
-
-@pytest.fixture
-def api() -> FakeBotAPI:
-    return h.UploadingBotAPI()
-
-
-@pytest.fixture(autouse=True)
-def _reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    h.register_reports(monkeypatch)
 
 
 def money(value: Any) -> Decimal:

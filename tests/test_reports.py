@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.emulator import Emulator, FakeBotAPI, Person
+from bot.emulator import Emulator, Person
 from bot.reports import compute_stats, describe, parse_month, parse_period
 from bot.sla import calendar_for
 from storage import reports as repo
@@ -21,16 +21,6 @@ from tests import admin_helpers as h
 from tests import flows
 
 MONTREAL = ZoneInfo("America/Montreal")
-
-
-@pytest.fixture
-def api() -> FakeBotAPI:
-    return h.UploadingBotAPI()
-
-
-@pytest.fixture(autouse=True)
-def _reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    h.register_reports(monkeypatch)
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
