@@ -36,7 +36,7 @@ def build_application(
     clock: Clock | None = None,
     outbox_worker: bool = True,
 ) -> IntakeApp:
-    """The bot, ready for `run_polling` (or for tests: `initialize` + `post_init`).
+    """The bot, ready for bot/runner.py (or for tests: `initialize`, `post_init`, `start`).
 
     `request` replaces the HTTP client (the in-process Bot API of tests and the sandbox);
     `outbox_worker=False` leaves delivery to explicit `Outbox.drain()` calls.
@@ -74,6 +74,8 @@ def build_application(
     )
     app.bot_data[KEY] = services
     app.bot_data["outbox_worker"] = outbox_worker
+    if isinstance(app, IntakeApplication):
+        app.post_start = _on_started
     handlers.register(app)
     return app
 
@@ -97,7 +99,12 @@ async def _on_startup(app: IntakeApp) -> None:
     if isinstance(app, IntakeApplication) and isinstance(app.update_queue, DurableQueue):
         app.inbox = app.update_queue.inbox = inbox
         await app.replay_pending()
-    if app.bot_data.get("outbox_worker", True):
+
+
+async def _on_started(app: IntakeApp) -> None:
+    """The application runs: start what `post_stop` stops (see IntakeApplication)."""
+    services = services_of(app)
+    if services.outbox is not None and app.bot_data.get("outbox_worker", True):
         services.outbox.start()
         jobs.schedule(app)
     log.info("bot @%s started", app.bot.username)

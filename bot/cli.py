@@ -8,8 +8,6 @@ import logging
 import signal
 import sys
 
-from telegram import Update
-
 from bot.config import SettingsError, load_settings
 from bot.logs import setup_logging
 
@@ -43,7 +41,7 @@ def _stop_while_starting(signal_number: int, _frame: object) -> None:
 
 def run(webhook: bool) -> int:
     """Run the bot until SIGTERM or SIGINT (then it stops cleanly and exits 0)."""
-    # PTB installs its own handlers when it starts running; until then, stop at once.
+    # bot/runner.py handles SIGTERM once the event loop runs; until then, stop at once.
     signal.signal(signal.SIGTERM, _stop_while_starting)
     from bot.app import build_application  # noqa: PLC0415 - keeps `--help` fast
 
@@ -69,7 +67,9 @@ def run(webhook: bool) -> int:
             )
         )
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        from bot.runner import poll  # noqa: PLC0415
+
+        asyncio.run(poll(app))
     log.info("stopped")
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -96,9 +97,20 @@ class DurableQueue(asyncio.Queue[object]):
 
 
 class IntakeApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application, marking each update handled in the inbox once it has been."""
+    """PTB's Application, marking each update handled in the inbox once it has been, with a
+    `post_start` callback: work that must stop with `stop()` starts there, not in `post_init`.
+
+    (Polling starts between `post_init` and `start()`; a stop in between skips `stop()` and
+    `post_stop`, so anything started in `post_init` would still run while the database closes.)
+    """
 
     inbox: Inbox | None = None
+    post_start: Callable[[IntakeApplication], Awaitable[None]] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        if self.post_start is not None:
+            await self.post_start(self)
 
     async def process_update(self, update: object) -> None:
         inbox = self.inbox

@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from telegram import Update
 
 from bot.app import IntakeApp, services_of
 from bot.logs import log_event
+from bot.runner import run_until_stopped
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -125,25 +125,10 @@ class WebhookServer:
 
 async def serve(app: IntakeApp, *, url: str, secret: str, listen: str, port: int) -> None:
     """Run in webhook mode until SIGTERM or SIGINT, then stop cleanly."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
     server = WebhookServer(app, url=url, secret=secret, listen=listen, port=port)
-    server.start()
-    await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping: no more updates taken; finishing what is in hand")
-        await server.stop()
-        await app.stop()  # handles what is queued, then stops the jobs
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+
+    async def start() -> None:
+        server.start()
+        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+
+    await run_until_stopped(app, start, server.stop)

@@ -520,6 +520,11 @@ class FakeTelegram:
         with self._lock:
             self._faults.append(fault)
 
+    def faults_waiting(self) -> int:
+        """How many failures set with `fail` have not met their call yet."""
+        with self._lock:
+            return sum(fault.times for fault in self._faults)
+
     def block(self, chat_id: int | str) -> None:
         """From now on, sends to `chat_id` get 403 (the person blocked the bot)."""
         with self._lock:

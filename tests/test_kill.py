@@ -225,6 +225,21 @@ async def test_sigterm_stops_cleanly_and_nothing_is_lost(tmp_path: Path) -> None
         assert any("Avant l'arrêt" in text for text in telegram.texts_to(jean.id))
 
 
+async def test_sigterm_while_starting_up_exits_cleanly(tmp_path: Path) -> None:
+    """SIGTERM while the bot is still starting (here: its first call to Telegram is slow),
+    after the database is open and the inbox replayed: it exits 0, promptly."""
+    with FakeTelegram(limits=None) as telegram, running_bot(telegram, tmp_path) as bot:
+        await _setup(telegram, contacts=1)
+        bot.kill()
+        telegram.fail("deleteWebhook", delay=3)  # the start of polling hangs on Telegram
+        bot.start()
+        await telegram.until(lambda: not telegram.faults_waiting(), timeout=30, what="a start")
+        started = time.monotonic()
+        assert bot.terminate() == 0
+        assert time.monotonic() - started < 10
+    assert _tickets(tmp_path) == []  # the database is sound
+
+
 async def test_every_update_twice_and_the_shutdown_confirmation_lost(tmp_path: Path) -> None:
     with FakeTelegram(limits=None, redeliver=True, lose_shutdown_confirmation=True) as telegram:
         with running_bot(telegram, tmp_path) as bot:

@@ -128,6 +128,7 @@ async def test_background_worker_delivers_without_being_asked(settings, api) -> 
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
+    await app.start()  # the worker starts with the application, not before
     try:
         services = services_of(app)
         api.known_chats.add(4242)
@@ -151,6 +152,7 @@ async def test_background_worker_delivers_without_being_asked(settings, api) -> 
         assert [m.text for m in api.chats[4242]] == ["ping"]
     finally:
         assert app.post_stop is not None and app.post_shutdown is not None
+        await app.stop()
         await app.post_stop(app)
         await app.shutdown()
         await app.post_shutdown(app)
