@@ -250,9 +250,11 @@ async def search(
         marks = ",".join("?" * len(fields)) or "NULL"
         visible = f" AND (t.assignee_id = ? OR t.field_id IN ({marks}))"
         args += [lead_id, *fields]
+    # Newest first in the full-text index's own order (rowid = ticket id): SQLite then reads
+    # matches from the newest and stops at `limit`, instead of sorting every match.
     async with conn.execute(
         "SELECT t.* FROM tickets_fts JOIN tickets t ON t.id = tickets_fts.rowid"
-        f" WHERE tickets_fts MATCH ?{visible} ORDER BY t.id DESC LIMIT ?",
+        f" WHERE tickets_fts MATCH ?{visible} ORDER BY tickets_fts.rowid DESC LIMIT ?",
         (*args, limit),
     ) as cur:
         return [Ticket.model_validate(dict(r)) for r in await cur.fetchall()]
