@@ -46,7 +46,7 @@ class Inbox:
         if update.update_id in self._queued:
             return False
         chat = update.effective_chat
-        async with self.db.transaction() as conn:
+        async with self.db.autocommit() as conn:  # one statement: committed as it runs
             fresh = await repo.record(
                 conn,
                 update.update_id,
@@ -59,8 +59,12 @@ class Inbox:
         self._queued.add(update.update_id)
         return True
 
+    def queued(self, update_id: int) -> bool:
+        """Received by this process and not handled yet: certainly not handled."""
+        return update_id in self._queued
+
     async def handled(self, update_id: int) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.autocommit() as conn:  # one statement: committed as it runs
             await repo.mark_handled(conn, update_id, self.clock.now())
         self._queued.discard(update_id)
 
@@ -115,7 +119,9 @@ class IntakeApplication(Application[Any, Any, Any, Any, Any, Any]):
     async def process_update(self, update: object) -> None:
         inbox = self.inbox
         if inbox is not None and isinstance(update, Update):
-            if await inbox.is_handled(update.update_id):
+            # An update this process has just received is known not to be handled: only a
+            # replayed one needs the database to say.
+            if not inbox.queued(update.update_id) and await inbox.is_handled(update.update_id):
                 return
             await super().process_update(update)
             await inbox.handled(update.update_id)

@@ -218,7 +218,7 @@ class Outbox:
         except TelegramError as exc:
             await self._end(row, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
         else:
-            async with self.db.transaction() as conn:
+            async with self.db.autocommit() as conn:  # one statement: committed as it runs
                 await repo.mark_sent(conn, row.id, message_id, self.clock.now())
         return True
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+import aiosqlite.context
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,67 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class _FetchedCursor(aiosqlite.Cursor):
+    """A cursor whose rows came back with its statement: reading them costs no trip."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor, rows: list[sqlite3.Row]
+    ) -> None:
+        super().__init__(conn, cursor)
+        self._rows = rows
+        self._next = 0
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    async def fetchmany(self, size: int | None = None) -> list[sqlite3.Row]:
+        end = self._next + (size or self._cursor.arraysize)
+        rows, self._next = self._rows[self._next : end], min(end, len(self._rows))
+        return rows
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    async def close(self) -> None:
+        return None  # closed in the database thread, with its statement
+
+
+def _run(
+    conn: sqlite3.Connection, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+) -> tuple[sqlite3.Cursor, list[sqlite3.Row]]:
+    cursor = conn.execute(sql, parameters)
+    rows = cursor.fetchall()
+    cursor.close()
+    return cursor, rows
+
+
+class _Connection(aiosqlite.Connection):
+    """aiosqlite's connection, with `execute` in one trip to the database thread.
+
+    aiosqlite runs every call in its thread and wakes the event loop for each result: the
+    statement, then each fetch, then closing the cursor are three trips (about 0.2 ms each on a
+    small VM, where a query itself takes 0.02 ms). Here the statement, all its rows and the
+    cursor's closing are one trip. Every query of storage/ reads all its rows anyway.
+    """
+
+    @aiosqlite.context.contextmanager
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
+        if parameters is not None and not isinstance(parameters, Sequence | Mapping):
+            parameters = tuple(parameters)
+        cursor, rows = await self._execute(  # type: ignore[no-untyped-call]
+            _run, self._conn, sql, parameters or ()
+        )
+        return _FetchedCursor(self, cursor, rows)
+
+
+def _connect(path: Path) -> aiosqlite.Connection:
+    return _Connection(lambda: sqlite3.connect(path, isolation_level=None), 64)
+
+
 class Database:
     """One aiosqlite connection; every transaction and read goes through one lock.
 
@@ -44,7 +108,7 @@ class Database:
     async def open(self) -> None:
         """Open the file (creating its folder), set the pragmas and run the migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await _connect(self.path)
         conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
             await conn.execute(pragma)
@@ -77,15 +141,24 @@ class Database:
             await conn.execute("COMMIT")
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A consistent read (a deferred transaction: one snapshot for all its queries)."""
+    async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
+        """For one-statement writes: each statement is its own transaction, committed (with the
+        same durability) as it runs, in one trip to the database thread instead of three (no
+        BEGIN IMMEDIATE, no COMMIT). Several statements here are several transactions."""
         async with self._lock:
-            conn = self.conn
-            await conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                await conn.execute("ROLLBACK")
+            yield self.conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent read: its queries see one state of the database.
+
+        No transaction is needed for that: this connection is the only writer (other processes,
+        such as `intake-bot backup`, only read) and writes take the same lock, so nothing can
+        commit between the queries of a read. (A BEGIN and a ROLLBACK would cost two trips to
+        the database thread per read.)
+        """
+        async with self._lock:
+            yield self.conn
 
 
 def _migration_files() -> list[tuple[int, str, str]]:
