@@ -46,7 +46,7 @@ class Inbox:
         if update.update_id in self._queued:
             return False
         chat = update.effective_chat
-        async with self.db.autocommit() as conn:  # one statement: committed as it runs
+        async with self.db.durable() as conn:  # on disk before Telegram is told
             fresh = await repo.record(
                 conn,
                 update.update_id,

@@ -47,7 +47,7 @@ async def stats_command(update: Update, context: Context, user: User) -> None:
         return
     tz = services.settings.tz
     start, end = period.bounds(tz)
-    async with services.db.read() as conn:
+    async with services.db.report() as conn:
         facts = await repo.ticket_facts(conn, start, end)
         targets = await sla_repo.targets(conn)
         fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
@@ -80,7 +80,7 @@ async def export_command(update: Update, context: Context, user: User) -> None:
         return
     tz = services.settings.tz
     start, end = period.bounds(tz)
-    async with services.db.read() as conn:
+    async with services.db.report() as conn:
         rows = await repo.export_rows(conn, start, end)
         time_by_ticket = await repo.time_of_tickets_created(conn, start, end)
         targets = await sla_repo.targets(conn)
@@ -121,7 +121,7 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
     if period is None:
         await reply(update, context, t(language, "billing.usage"))
         return
-    async with services.db.read() as conn:
+    async with services.db.report() as conn:
         entries = await repo.time_entries_between(conn, period.first, period.after)
         fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
         federations = {f.id: f for f, _ in await people.list_federations(conn)}

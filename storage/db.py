@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -21,9 +21,12 @@ Connection = aiosqlite.Connection
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=FULL",
+    # In WAL mode: every commit is safe from a crash of the process; only `Database.durable`
+    # writes wait for the disk (fsync). See that method for why the rest need not.
+    "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    "PRAGMA wal_autocheckpoint=0",  # checkpoints run in the thread: Database._wrote
 )
 
 
@@ -32,8 +35,11 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+CHECKPOINT_EVERY = 200  # write transactions between two WAL checkpoints (in the thread)
+
+
 class _FetchedCursor(aiosqlite.Cursor):
-    """A cursor whose rows came back with its statement: reading them costs no trip."""
+    """A cursor whose rows came with its statement: reading them costs nothing more."""
 
     def __init__(
         self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor, rows: list[sqlite3.Row]
@@ -58,7 +64,7 @@ class _FetchedCursor(aiosqlite.Cursor):
         return rows
 
     async def close(self) -> None:
-        return None  # closed in the database thread, with its statement
+        return None  # closed with its statement
 
 
 def _run(
@@ -71,58 +77,96 @@ def _run(
 
 
 class _Connection(aiosqlite.Connection):
-    """aiosqlite's connection, with `execute` in one trip to the database thread.
+    """aiosqlite's connection, running each statement where it costs least.
 
-    aiosqlite runs every call in its thread and wakes the event loop for each result: the
-    statement, then each fetch, then closing the cursor are three trips (about 0.2 ms each on a
-    small VM, where a query itself takes 0.02 ms). Here the statement, all its rows and the
-    cursor's closing are one trip. Every query of storage/ reads all its rows anyway.
+    aiosqlite runs every call in its own thread and wakes the event loop with each result. On
+    a small VM that trip costs about 0.2 ms, while the bot's queries (indexed, a few rows)
+    take 0.002 to 0.05 ms: with a dozen statements per update, the trips were half of the
+    bot's time (bench/, README "Performance"). So a statement runs here, in one call that
+    returns all its rows, and only what can take long goes to the thread (`offloaded`): a
+    commit that waits for the disk, checkpoints, migrations. Long reports use a connection of
+    their own (`Database.report`). The `Database` lock keeps one user of the connection at a
+    time, whichever thread runs it.
     """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            lambda: sqlite3.connect(path, isolation_level=None, check_same_thread=False), 64
+        )
+        self._offloaded = 0
+
+    @contextmanager
+    def offloaded(self) -> Iterator[None]:
+        """Statements inside run in aiosqlite's thread (the event loop goes on meanwhile)."""
+        self._offloaded += 1
+        try:
+            yield
+        finally:
+            self._offloaded -= 1
+
+    async def _statement(
+        self, sql: str, parameters: Iterable[Any] | None
+    ) -> tuple[sqlite3.Cursor, list[sqlite3.Row]]:
+        if parameters is not None and not isinstance(parameters, Sequence | Mapping):
+            parameters = tuple(parameters)
+        if self._offloaded:
+            result: tuple[sqlite3.Cursor, list[sqlite3.Row]] = await self._execute(  # type: ignore[no-untyped-call]
+                _run, self._conn, sql, parameters or ()
+            )
+            return result
+        return _run(self._conn, sql, parameters or ())
 
     @aiosqlite.context.contextmanager
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
-        if parameters is not None and not isinstance(parameters, Sequence | Mapping):
-            parameters = tuple(parameters)
-        cursor, rows = await self._execute(  # type: ignore[no-untyped-call]
-            _run, self._conn, sql, parameters or ()
-        )
+        cursor, rows = await self._statement(sql, parameters)
         return _FetchedCursor(self, cursor, rows)
 
-
-def _connect(path: Path) -> aiosqlite.Connection:
-    return _Connection(lambda: sqlite3.connect(path, isolation_level=None), 64)
+    @aiosqlite.context.contextmanager
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[sqlite3.Row]:
+        return (await self._statement(sql, parameters))[1]
 
 
 class Database:
-    """One aiosqlite connection; every transaction and read goes through one lock.
+    """The bot's SQLite connection; every transaction and read goes through one lock.
 
     A single connection keeps the bot simple and makes writes serial (as SQLite makes them
     anyway). Reads take the lock too, so that nobody sees another task's uncommitted work.
+    Long reports read on a second, read-only connection (`report`), without the lock.
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: _Connection | None = None
         self._lock = asyncio.Lock()
+        self._reports: aiosqlite.Connection | None = None
+        self._reports_lock = asyncio.Lock()
+        self._writes = 0
 
     async def open(self) -> None:
         """Open the file (creating its folder), set the pragmas and run the migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await _connect(self.path)
+        conn = _Connection(self.path)
+        await conn  # starts its thread and connects
         conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
             await conn.execute(pragma)
         self._conn = conn
-        await migrate(conn)
+        with conn.offloaded():
+            await migrate(conn)
 
     async def close(self) -> None:
-        """Close the connection (safe to call twice)."""
+        """Close the connections (safe to call twice)."""
+        if self._reports is not None:
+            await self._reports.close()
+            self._reports = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> _Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
@@ -139,14 +183,51 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+            await self._wrote()
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
-        """For one-statement writes: each statement is its own transaction, committed (with the
-        same durability) as it runs, in one trip to the database thread instead of three (no
-        BEGIN IMMEDIATE, no COMMIT). Several statements here are several transactions."""
+        """For one-statement writes: each statement is its own transaction, committed as it
+        runs (no BEGIN IMMEDIATE, no COMMIT). Several statements here are several transactions."""
         async with self._lock:
             yield self.conn
+            await self._wrote()
+
+    @asynccontextmanager
+    async def durable(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One-statement writes (as `autocommit`) that are on disk (fsync) once they have run:
+        for what must survive a power cut before the bot tells anyone, an update's receipt
+        before Telegram is told. They run in the thread: the event loop does not wait for the
+        disk.
+
+        Other commits are safe from a crash of the process but wait for no disk
+        (`synchronous=NORMAL`), so a power cut can undo the last of them. That loses nothing:
+        the write-ahead log keeps commits in order and an fsync puts every earlier commit on
+        disk too, so what a power cut undoes is the work of updates whose "handled" mark
+        (written after the work) it undoes as well: they are replayed from the inbox at the
+        next start, and handlers are idempotent.
+        """
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("PRAGMA synchronous=FULL")
+            try:
+                with conn.offloaded():
+                    yield conn
+            finally:
+                await conn.execute("PRAGMA synchronous=NORMAL")
+            await self._wrote()
+
+    async def _wrote(self) -> None:
+        """Count a write; now and then, move the write-ahead log into the database file.
+
+        SQLite would do it itself inside a commit (`wal_autocheckpoint`), on the event loop and
+        waiting for the disk; here it runs in the thread, under the lock already held.
+        """
+        self._writes += 1
+        if self._writes >= CHECKPOINT_EVERY:
+            self._writes = 0
+            with self.conn.offloaded():
+                await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -154,11 +235,29 @@ class Database:
 
         No transaction is needed for that: this connection is the only writer (other processes,
         such as `intake-bot backup`, only read) and writes take the same lock, so nothing can
-        commit between the queries of a read. (A BEGIN and a ROLLBACK would cost two trips to
-        the database thread per read.)
+        commit between the queries of a read.
         """
         async with self._lock:
             yield self.conn
+
+    @asynccontextmanager
+    async def report(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A long read (a month of tickets for /stats, /export, /billing): one snapshot, on a
+        second, read-only connection in its own thread, so that the bot's own reads and writes
+        go on meanwhile (the write-ahead log lets readers and the writer work at once)."""
+        async with self._reports_lock:
+            if self._reports is None:
+                reports = await aiosqlite.connect(self.path, isolation_level=None)
+                reports.row_factory = aiosqlite.Row
+                await reports.execute("PRAGMA query_only=ON")
+                await reports.execute("PRAGMA busy_timeout=5000")
+                self._reports = reports
+            conn = self._reports
+            await conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.execute("ROLLBACK")
 
 
 def _migration_files() -> list[tuple[int, str, str]]:
