@@ -1,8 +1,8 @@
 """Driving an application the way Telegram does: updates into `app.update_queue`, replies out of
 an in-process fake Bot API, one client per person.
 
-The production path is `Application.update_queue.put()` (polling and webhook both end there);
-for the bot that `put` is `bot.inbox.DurableQueue.put`, which commits the update to SQLite
+The production path is the application's update queue (polling and webhook both end there);
+for the bot that is `bot.inbox.DurableQueue`, which commits the update to SQLite (fsync'd)
 before it is queued, so every number here includes the inbox commit. A client sends its next
 update when the reply to the previous one has arrived (a `sendMessage` in its chat), as a person
 does.
@@ -161,8 +161,14 @@ class Client:
         payload = self.update(step)
         waiter = self.api.expect(self.user_id)
         started = time.perf_counter()
-        # As polling does: the JSON becomes an Update, then goes to the (durable) queue.
-        await self.app.update_queue.put(Update.de_json(payload, self.app.bot))
+        # As the webhook does (and polling, through KeepingJSONRequest): the JSON becomes an
+        # Update, and both go to the queue (the bot's durable one stores that JSON).
+        update = Update.de_json(payload, self.app.bot)
+        queue = self.app.update_queue
+        if isinstance(queue, DurableQueue):
+            await queue.put_json(update, payload)
+        else:
+            await queue.put(update)
         self.last_reply = await asyncio.wait_for(waiter, REPLY_TIMEOUT)
         latency = time.perf_counter() - started
         self.latencies.append(latency)

@@ -17,7 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.config import Settings
 from bot.i18n import LANGUAGES
-from bot.inbox import DurableQueue, Inbox, IntakeApplication
+from bot.inbox import DurableQueue, Inbox, IntakeApplication, KeepingJSONRequest
 from bot.outbox import Outbox
 from bot.ratelimit import ChatRateLimiter
 from bot.services import KEY, Services
@@ -41,6 +41,7 @@ def build_application(
     `request` replaces the HTTP client (the in-process Bot API of tests and the sandbox);
     `outbox_worker=False` leaves delivery to explicit `Outbox.drain()` calls.
     """
+    queue = DurableQueue()
     builder = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -61,13 +62,15 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
         # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).
         .application_class(IntakeApplication)
-        .update_queue(DurableQueue())
+        .update_queue(queue)
         .post_init(_on_startup)
         .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:  # the inbox keeps each update's JSON as fetched (PTB's defaults for getUpdates)
+        builder = builder.get_updates_request(KeepingJSONRequest(queue, connection_pool_size=1))
     app = builder.build()
     services = Services(
         settings=settings, db=Database(settings.database_path), clock=clock or SystemClock()

@@ -25,6 +25,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.app import IntakeApp, build_application, services_of
 from bot.clock import Clock
 from bot.config import Settings
+from bot.inbox import DurableQueue
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "crec_intake_bot"
@@ -529,8 +530,10 @@ class Emulator:
     async def receive(self, update: dict[str, Any]) -> None:
         """Hand an update over the way Telegram does: through the (durable) update queue,
         then wait until it is handled and deliver what it queued. The update keeps its id."""
-        await self.app.update_queue.put(Update.de_json(update, self.app.bot))
-        await self.app.update_queue.join()
+        queue = self.app.update_queue
+        assert isinstance(queue, DurableQueue)
+        await queue.put_json(Update.de_json(update, self.app.bot), update)  # as the webhook does
+        await queue.join()
         await self.deliver()
 
     def stamp(self, update: dict[str, Any]) -> dict[str, Any]:

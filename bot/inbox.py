@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from storage import Database
@@ -41,8 +42,9 @@ class Inbox:
         self.clock = clock
         self._queued: set[int] = set()  # received by this process and not handled yet
 
-    async def receive(self, update: Update) -> bool:
-        """Commit an update; False if it is a repeat (handled, or already queued here)."""
+    async def receive(self, update: Update, payload: dict[str, Any] | None = None) -> bool:
+        """Commit an update (`payload`: its JSON as Telegram sent it, when known); False if it
+        is a repeat (handled, or already queued here)."""
         if update.update_id in self._queued:
             return False
         chat = update.effective_chat
@@ -51,7 +53,7 @@ class Inbox:
                 conn,
                 update.update_id,
                 chat.id if chat else None,
-                update.to_dict(),
+                payload if payload is not None else update.to_dict(),
                 self.clock.now(),
             )
             if not fresh and await repo.is_handled(conn, update.update_id):
@@ -83,21 +85,56 @@ class Inbox:
 
 
 class DurableQueue(asyncio.Queue[object]):
-    """The application's update queue; an update is in SQLite before it is in the queue."""
+    """The application's update queue; an update is in SQLite before it is in the queue.
+
+    The inbox keeps each update as Telegram sent it. Rebuilding that JSON from PTB's objects
+    (`Update.to_dict`) costs more than handling most updates, so the JSON is kept when it
+    arrives: `put_json` (the webhook), `keep_json` (polling, through `KeepingJSONRequest`);
+    `put` then stores that instead.
+    """
+
+    KEEP_AT_MOST = 1_000  # JSON waiting for its `put` (PTB puts what it fetched at once)
 
     def __init__(self) -> None:
         super().__init__()
         self.inbox: Inbox | None = None  # set at start-up, once the database is open
+        self._json: dict[int, dict[str, Any]] = {}
+
+    def keep_json(self, payloads: Iterable[object]) -> None:
+        """Remember the JSON of updates about to be put (the result of a getUpdates)."""
+        for payload in payloads:
+            if isinstance(payload, dict) and isinstance(payload.get("update_id"), int):
+                self._json[payload["update_id"]] = payload
+        while len(self._json) > self.KEEP_AT_MOST:  # never put: forget the oldest
+            del self._json[next(iter(self._json))]
+
+    async def put_json(self, update: Update, payload: dict[str, Any]) -> None:
+        """Put an update made from `payload`, the JSON it came as."""
+        self._json[update.update_id] = payload
+        await self.put(update)
 
     async def put(self, item: object) -> None:
-        if (
-            isinstance(item, Update)
-            and self.inbox is not None
-            and not await self.inbox.receive(item)
-        ):
-            log.info("update %s received again: ignored", item.update_id)
-            return
+        if isinstance(item, Update) and self.inbox is not None:
+            payload = self._json.pop(item.update_id, None)
+            if not await self.inbox.receive(item, payload):
+                log.info("update %s received again: ignored", item.update_id)
+                return
         await super().put(item)
+
+
+class KeepingJSONRequest(HTTPXRequest):
+    """PTB's HTTP client for getUpdates, handing each update's JSON to the durable queue."""
+
+    def __init__(self, queue: DurableQueue, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queue = queue
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        data = super().parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list):
+            self.queue.keep_json(result)
+        return data
 
 
 class IntakeApplication(Application[Any, Any, Any, Any, Any, Any]):

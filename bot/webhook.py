@@ -21,6 +21,7 @@ import tornado.web
 from telegram import Update
 
 from bot.app import IntakeApp, services_of
+from bot.inbox import DurableQueue
 from bot.logs import log_event
 from bot.runner import run_until_stopped
 from storage import inbox, outbox
@@ -52,12 +53,15 @@ class UpdateHandler(tornado.web.RequestHandler):
             self.set_status(403)
             return
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_app.bot)
-        except (ValueError, TypeError, KeyError):
+            payload = json.loads(self.request.body)
+            update = Update.de_json(payload, self.bot_app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
             self.set_status(400)
             return
+        queue = self.bot_app.update_queue
+        assert isinstance(queue, DurableQueue)
         # Committed to the inbox before the answer: a crash after this loses nothing.
-        await self.bot_app.update_queue.put(update)
+        await queue.put_json(update, payload)
         self.set_status(200)
 
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -317,7 +318,14 @@ def test_the_thread_mode_serves_blocking_code_and_stops() -> None:
 # -- the bot against it ------------------------------------------------------------------------
 
 
-async def test_the_application_polls_it_and_answers_a_person(tmp_path: Path) -> None:
+async def test_the_application_polls_it_and_answers_a_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def rebuilt(*_: object, **__: object) -> None:
+        raise AssertionError("the update was rebuilt from PTB's objects")
+
+    # The inbox keeps the JSON that getUpdates returned (bot.inbox.KeepingJSONRequest).
+    monkeypatch.setattr(Update, "to_dict", rebuilt)
     async with FakeTelegram() as telegram:
         settings = make_settings(tmp_path, telegram_api_base_url=telegram.base_url)
         app = build_application(settings)
@@ -341,6 +349,10 @@ async def test_the_application_polls_it_and_answers_a_person(tmp_path: Path) -> 
                 await app.post_shutdown(app)
         assert telegram.pending_updates() == []  # PTB confirmed the update when it stopped
         assert telegram.stats().rate_limited == 0
+    with sqlite3.connect(settings.database_path) as conn:
+        stored = [json.loads(r[0]) for r in conn.execute("SELECT payload FROM inbox")]
+    assert [u["message"]["text"] for u in stored] == ["/start"]
+    assert stored[0]["message"]["from"]["id"] == ADMIN_ID
 
 
 async def test_intake_bot_run_as_a_process_answers_and_stops_cleanly(tmp_path: Path) -> None:

@@ -139,3 +139,14 @@ async def test_old_handled_updates_are_forgotten(bot: Emulator, clock: ManualClo
     async with bot.services.db.read() as conn:
         rows = await conn.execute_fetchall("SELECT payload FROM inbox")
     assert [json.loads(r[0]) for r in rows] == []
+
+
+def test_json_kept_for_updates_never_put_is_bounded() -> None:
+    from bot.inbox import DurableQueue  # noqa: PLC0415
+
+    queue = DurableQueue()
+    queue.keep_json([{"update_id": n} for n in range(1, 1_501)])
+    queue.keep_json(["not an update", {"update_id": "7"}, {"message": {}}, None])
+    kept = queue._json
+    assert len(kept) == DurableQueue.KEEP_AT_MOST
+    assert min(kept) == 501 and max(kept) == 1_500  # the oldest went first

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from telegram import Update
 
 from bot.clock import ManualClock
 from bot.emulator import Emulator
@@ -79,8 +81,29 @@ async def test_good_secret_commits_the_update_before_answering(
     await bot.app.update_queue.join()
     assert "administrateur" in bot.api.chats[1001][-1].text
     # Not JSON, or not an update: refused without harm.
-    bad = await web.post("/telegram", content=b"{nope", headers={SECRET_HEADER: SECRET})
-    assert bad.status_code == 400
+    for body in (b"{nope", b"[1, 2]", b'"update"', b'{"message": {}}'):
+        bad = await web.post("/telegram", content=body, headers={SECRET_HEADER: SECRET})
+        assert bad.status_code == 400, body
+
+
+async def test_the_inbox_keeps_the_update_as_telegram_sent_it(
+    bot: Emulator, web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def rebuilt(*_: object, **__: object) -> None:
+        raise AssertionError("the update was rebuilt from PTB's objects")
+
+    monkeypatch.setattr(Update, "to_dict", rebuilt)  # slow, and not what Telegram sent
+    update = {**_update(bot, "/start"), "a_field_from_a_newer_bot_api": {"n": 1}}
+    response = await web.post("/telegram", json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+    await bot.app.update_queue.join()
+    async with bot.services.db.read() as conn:
+        rows = list(
+            await conn.execute_fetchall(
+                "SELECT payload FROM inbox WHERE update_id = ?", (update["update_id"],)
+            )
+        )
+    assert [json.loads(r[0]) for r in rows] == [update]
 
 
 async def test_healthz_reports_database_and_a_stuck_outbox(
