@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -21,8 +22,8 @@ Connection = aiosqlite.Connection
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    # In WAL mode: every commit is safe from a crash of the process; only `Database.durable`
-    # writes wait for the disk (fsync). See that method for why the rest need not.
+    # In WAL mode: every commit is safe from a crash of the process; what must survive a
+    # power cut waits for an fsync of the log (Database.durable, WalSync).
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
@@ -83,10 +84,10 @@ class _Connection(aiosqlite.Connection):
     a small VM that trip costs about 0.2 ms, while the bot's queries (indexed, a few rows)
     take 0.002 to 0.05 ms: with a dozen statements per update, the trips were half of the
     bot's time (bench/, README "Performance"). So a statement runs here, in one call that
-    returns all its rows, and only what can take long goes to the thread (`offloaded`): a
-    commit that waits for the disk, checkpoints, migrations. Long reports use a connection of
-    their own (`Database.report`). The `Database` lock keeps one user of the connection at a
-    time, whichever thread runs it.
+    returns all its rows, and only what can take long goes to the thread (`offloaded`):
+    checkpoints and migrations. Waiting for the disk happens in a thread too (`WalSync`), and
+    long reports use a connection of their own (`Database.report`). The `Database` lock keeps
+    one user of the connection at a time, whichever thread runs it.
     """
 
     def __init__(self, path: Path) -> None:
@@ -128,6 +129,53 @@ class _Connection(aiosqlite.Connection):
         return (await self._statement(sql, parameters))[1]
 
 
+def _datasync(fd: int) -> None:
+    getattr(os, "fdatasync", os.fsync)(fd)  # fsync where there is no fdatasync (macOS)
+
+
+class WalSync:
+    """Puts the write-ahead log on disk, one fsync for everyone waiting (a group commit).
+
+    Commits are `synchronous=NORMAL`: the write-ahead log has them, safe from a crash of the
+    process, but the disk may not have them yet, so a power cut can undo the last ones. What
+    must survive a power cut (an update's receipt, before Telegram is told) waits for an
+    fsync of the log, which is what `synchronous=FULL` does inside each commit. Here it runs
+    in a thread, without the database lock: the bot goes on meanwhile, and every receipt
+    committed before the fsync began shares it. (After a checkpoint the frames are in the
+    database file, which SQLite syncs at the end of each checkpoint.)
+
+    Nothing else needs to wait. The log keeps commits in order and an fsync puts every earlier
+    commit on disk too, so what a power cut can undo is the work of updates received before it
+    and not yet marked handled (the mark is written after the work): they are replayed from
+    the inbox at the next start, and handlers are idempotent.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        self._wanted = 0  # syncs asked for
+        self._done = 0  # of those, how many a finished fsync covers
+        self._running: asyncio.Future[None] | None = None
+
+    async def sync(self) -> None:
+        """Return once everything committed before this call is on disk."""
+        self._wanted += 1
+        mine = self._wanted
+        while self._done < mine:
+            if self._running is None:
+                self._running = asyncio.ensure_future(self._fsync(self._wanted))
+            await asyncio.shield(self._running)
+
+    async def _fsync(self, covers: int) -> None:
+        try:
+            await asyncio.to_thread(_datasync, self.fd)
+            self._done = max(self._done, covers)
+        finally:
+            self._running = None
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 class Database:
     """The bot's SQLite connection; every transaction and read goes through one lock.
 
@@ -143,6 +191,7 @@ class Database:
         self._reports: aiosqlite.Connection | None = None
         self._reports_lock = asyncio.Lock()
         self._writes = 0
+        self._wal: WalSync | None = None
 
     async def open(self) -> None:
         """Open the file (creating its folder), set the pragmas and run the migrations."""
@@ -155,6 +204,7 @@ class Database:
         self._conn = conn
         with conn.offloaded():
             await migrate(conn)
+        self._wal = WalSync(self.path.with_name(self.path.name + "-wal"))  # there from now on
 
     async def close(self) -> None:
         """Close the connections (safe to call twice)."""
@@ -164,12 +214,21 @@ class Database:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
 
     @property
     def conn(self) -> _Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
+
+    @property
+    def wal(self) -> WalSync:
+        if self._wal is None:
+            raise RuntimeError("database is not open")
+        return self._wal
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -195,27 +254,14 @@ class Database:
 
     @asynccontextmanager
     async def durable(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One-statement writes (as `autocommit`) that are on disk (fsync) once they have run:
-        for what must survive a power cut before the bot tells anyone, an update's receipt
-        before Telegram is told. They run in the thread: the event loop does not wait for the
-        disk.
-
-        Other commits are safe from a crash of the process but wait for no disk
-        (`synchronous=NORMAL`), so a power cut can undo the last of them. That loses nothing:
-        the write-ahead log keeps commits in order and an fsync puts every earlier commit on
-        disk too, so what a power cut undoes is the work of updates whose "handled" mark
-        (written after the work) it undoes as well: they are replayed from the inbox at the
-        next start, and handlers are idempotent.
+        """One-statement writes (as `autocommit`) that are on disk when the block is left: for
+        what must survive a power cut before the bot tells anyone, an update's receipt before
+        Telegram is told. See `WalSync` for how, and why the other commits need not wait.
         """
         async with self._lock:
-            conn = self.conn
-            await conn.execute("PRAGMA synchronous=FULL")
-            try:
-                with conn.offloaded():
-                    yield conn
-            finally:
-                await conn.execute("PRAGMA synchronous=NORMAL")
+            yield self.conn
             await self._wrote()
+        await self.wal.sync()
 
     async def _wrote(self) -> None:
         """Count a write; now and then, move the write-ahead log into the database file.

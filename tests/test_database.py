@@ -1,11 +1,14 @@
-"""storage/db.py: where statements run, what waits for the disk, reports beside the bot's own
-reads and writes, and checkpoints."""
+"""storage/db.py: where statements run, what waits for the disk (and shares the wait), reports
+beside the bot's own reads and writes, and checkpoints."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -34,43 +37,80 @@ def _thread_probe(db: Database) -> list[int]:
     return seen
 
 
-async def test_statements_run_on_the_event_loop_and_disk_waits_in_the_thread(
-    db: Database,
-) -> None:
+@dataclass
+class Syncs:
+    """The fsyncs of the write-ahead log: thread, file, and the receipts on disk by then."""
+
+    calls: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+@pytest.fixture
+def syncs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Syncs:
+    seen = Syncs()
+    real = database._datasync
+
+    def spy(fd: int) -> None:
+        real(fd)
+        with sqlite3.connect(tmp_path / "intake.db") as other:  # what a reader finds now
+            (count,) = other.execute("SELECT COUNT(*) FROM inbox").fetchone()
+        seen.calls.append((threading.get_ident(), os.fstat(fd).st_ino, count))
+
+    monkeypatch.setattr(database, "_datasync", spy)
+    return seen
+
+
+async def _receive(db: Database, update_id: int) -> None:
+    async with db.durable() as conn:
+        await conn.execute(
+            "INSERT INTO inbox (update_id, chat_id, payload, received_at)"
+            " VALUES (?, 1, '{}', '2026-11-28')",
+            (update_id,),
+        )
+
+
+async def test_statements_run_on_the_event_loop(db: Database) -> None:
     seen = _thread_probe(db)
-    here = threading.get_ident()
     async with db.read() as conn:
         await conn.execute("SELECT probe()")
     async with db.transaction() as conn:
         await conn.execute("SELECT probe()")
     async with db.durable() as conn:
         await conn.execute("SELECT probe()")
-    assert seen[0] == here and seen[1] == here
-    assert seen[2] != here  # a durable write does not hold up the event loop
+    assert seen == [threading.get_ident()] * 3
 
 
-async def test_only_durable_writes_wait_for_the_disk(db: Database) -> None:
-    async def level(conn: database.Connection) -> int:
-        rows = list(await conn.execute_fetchall("PRAGMA synchronous"))
-        return int(rows[0][0])
-
-    async with db.transaction() as conn:
-        assert await level(conn) == 1  # NORMAL: safe from a crash of the process
-    async with db.durable() as conn:
-        assert await level(conn) == 2  # FULL: fsync at commit
-    async with db.durable() as conn:
-        pass
-    async with db.autocommit() as conn:
-        assert await level(conn) == 1  # and back to NORMAL after it, even when empty
+async def test_a_durable_write_waits_for_an_fsync_of_the_log_after_its_commit(
+    db: Database, syncs: Syncs, tmp_path: Path
+) -> None:
+    async with db.transaction() as conn:  # an ordinary commit: no wait for the disk
+        await conn.execute("UPDATE inbox SET handled_at = NULL")
+    assert syncs.calls == []
+    await _receive(db, 1)
+    wal = (tmp_path / "intake.db-wal").stat().st_ino
+    ((thread, inode, committed),) = syncs.calls
+    assert thread != threading.get_ident()  # in a thread: the event loop goes on
+    assert inode == wal and committed == 1  # the log, with the receipt in it
 
 
-async def test_a_failed_durable_write_leaves_the_connection_as_it_was(db: Database) -> None:
+async def test_receipts_at_once_share_their_fsyncs(db: Database, syncs: Syncs) -> None:
+    await asyncio.gather(*(_receive(db, n) for n in range(1, 21)))
+    assert 1 <= len(syncs.calls) <= 2  # the first one, then one for all who came meanwhile
+    assert syncs.calls[-1][2] == 20
+
+
+async def test_a_failed_durable_write_waits_for_nothing(db: Database, syncs: Syncs) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with db.durable() as conn:
             await conn.execute("INSERT INTO inbox (update_id) VALUES (1)")  # no payload
+    assert syncs.calls == []
+    await _receive(db, 1)  # and the next one works
+    assert len(syncs.calls) == 1
+
+
+async def test_commits_do_not_wait_for_the_disk(db: Database) -> None:
     async with db.read() as conn:
         rows = list(await conn.execute_fetchall("PRAGMA synchronous"))
-    assert rows[0][0] == 1
+    assert rows[0][0] == 1  # NORMAL: safe from a crash of the process; receipts fsync'd
 
 
 async def test_a_report_sees_one_snapshot_while_the_bot_writes(db: Database) -> None:
