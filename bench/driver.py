@@ -109,6 +109,7 @@ class Client:
     update_ids: itertools.count[int]
     any_button: bool = False  # the baseline's replies have one button: press it, whatever it says
     latencies: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # perf_counter of each send
     last_reply: Sent | None = None
 
     def _user(self) -> dict[str, Any]:
@@ -161,6 +162,7 @@ class Client:
         payload = self.update(step)
         waiter = self.api.expect(self.user_id)
         started = time.perf_counter()
+        self.sent_at.append(started)
         # As the webhook does (and polling, through KeepingJSONRequest): the JSON becomes an
         # Update, and both go to the queue (the bot's durable one stores that JSON).
         update = Update.de_json(payload, self.app.bot)
@@ -424,13 +426,16 @@ async def running_baseline(
 
 @dataclass
 class LoadResult:
-    """What one load measured: updates, wall time, every update's latency."""
+    """What one load measured: updates, wall time, every update's latency; for an open loop,
+    also the latencies and rate of its steady part (every client under way)."""
 
     updates: int
     seconds: float
     latencies: list[float]
     offered_rate: float | None = None  # open loop: the rate asked for
     late: int = 0  # open loop: sends that could not keep to the schedule
+    steady_latencies: list[float] = field(default_factory=list)
+    steady_rate: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -457,18 +462,35 @@ async def closed_loop(clients: Sequence[Client], scripts: Sequence[Sequence[Step
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class OpenLoop:
+    """How an open loop went: its length, late sends, and its steady window (perf_counter
+    times from when the last client has started to when the first has finished)."""
+
+    seconds: float
+    late: int
+    steady: tuple[float, float]
+
+
 async def open_loop(
-    clients: Sequence[Client], scripts: Sequence[Sequence[Step]], rate: float
-) -> tuple[float, int]:
-    """A steady `rate` updates per second spread over the clients (each sends every
-    len(clients)/rate seconds, starts staggered); a client whose reply is late sends as soon
-    as it arrives (a person cannot press a button they have not seen). Seconds, late sends."""
+    clients: Sequence[Client], scripts: Sequence[Sequence[Step]], rate: float, *, phases: int = 1
+) -> OpenLoop:
+    """A steady `rate` updates per second spread over the clients: each sends every
+    len(clients)/rate seconds; a client whose reply is late sends as soon as it arrives (a
+    person cannot press a button they have not seen).
+
+    Starts are staggered over `phases` intervals. With one, every client is at the same step
+    of its script at the same moment (all press "Envoyer" within the same interval); with
+    as many phases as a request has steps, the clients are spread over the steps, as people
+    are, so that the kind of work is steady too, not only its amount.
+    """
     interval = len(clients) / rate
+    spread = interval * phases
     late = 0
 
     async def one(index: int, client: Client, steps: Sequence[Step], start: float) -> None:
         nonlocal late
-        due = start + index * interval / len(clients)
+        due = start + index * spread / len(clients)
         for step in steps:
             wait = due - time.perf_counter()
             if wait > 0:
@@ -482,7 +504,29 @@ async def open_loop(
     await asyncio.gather(
         *(one(i, c, s, started) for i, (c, s) in enumerate(zip(clients, scripts, strict=True)))
     )
-    return time.perf_counter() - started, late
+    last_start = started + (len(clients) - 1) * spread / len(clients)
+    first_end = started + min(len(s) for s in scripts) * interval
+    return OpenLoop(time.perf_counter() - started, late, (last_start, first_end))
+
+
+def steady_part(
+    clients: Sequence[Client], window: tuple[float, float]
+) -> tuple[list[float], float]:
+    """The latencies of updates sent inside `window`, and their rate there (all of them, over
+    the whole run, when the window is empty: a load too short to have a steady part)."""
+    begin, end = window
+    inside = [
+        latency
+        for client in clients
+        for sent, latency in zip(client.sent_at, client.latencies, strict=True)
+        if begin <= sent < end
+    ]
+    if end <= begin or not inside:
+        everything = [x for c in clients for x in c.latencies]
+        first = min(t for c in clients for t in c.sent_at)
+        last = max(t for c in clients for t in c.sent_at)
+        return everything, len(everything) / (last - first) if last > first else 0.0
+    return inside, len(inside) / (end - begin)
 
 
 def services(app: AnyApp) -> Services:

@@ -42,7 +42,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import SystemClock
 from bot.emulator import FakeBotAPI
 from bot.outbox import Outbox
-from bot.ratelimit import ChatRateLimiter
+from bot.ratelimit import OVERALL_RATE, ChatRateLimiter
 from storage import Database
 from storage import outbox as repo
 from tests.conftest import TOKEN
@@ -137,7 +137,7 @@ async def run_flood(
     clock = SystemClock()
     api = FakeBotAPI(known_chats_only=False)
     telegram = FakeTelegram(limits=Limits().faster(speedup), api=api)
-    limiter = ChatRateLimiter(overall_rate=25.0 * speedup, chat_rate=1.0 * speedup)
+    limiter = ChatRateLimiter(overall_rate=OVERALL_RATE * speedup, chat_rate=1.0 * speedup)
     async with telegram:  # in this event loop: a thread would fight the bot for the GIL
         bot = ExtBot(
             TOKEN,

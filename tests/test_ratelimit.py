@@ -82,6 +82,11 @@ def limiter(time: FakeTime, **kwargs: Any) -> ChatRateLimiter:
     return ChatRateLimiter(clock=time.clock, sleep=time.sleep, **kwargs)
 
 
+def chat_limiter(time: FakeTime) -> ChatRateLimiter:
+    """The default per-chat and per-group limits, with the overall one out of the way."""
+    return limiter(time, overall_rate=1000.0, overall_burst=100)
+
+
 async def send(
     rate_limiter: BaseRateLimiter[int], recorder: Recorder, chat: object, endpoint: str = "x"
 ) -> Any:
@@ -104,7 +109,7 @@ def within_bucket(times: list[float], rate: float, burst: float) -> bool:
 async def test_one_chat_gets_a_short_burst_then_one_message_per_second() -> None:
     time = FakeTime()
     recorder = Recorder(time)
-    limit = limiter(time)
+    limit = chat_limiter(time)
     await time.run(*(send(limit, recorder, 42) for _ in range(6)))
     assert [t for t, _ in recorder.sent] == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
 
@@ -112,7 +117,7 @@ async def test_one_chat_gets_a_short_burst_then_one_message_per_second() -> None
 async def test_a_paced_chat_does_not_hold_up_the_others() -> None:
     time = FakeTime()
     recorder = Recorder(time)
-    limit = limiter(time)
+    limit = chat_limiter(time)
     await time.run(*(send(limit, recorder, 42) for _ in range(4)), send(limit, recorder, 7))
     assert [t for t, c in recorder.sent if c == 7] == [0.0]
     assert [t for t, c in recorder.sent if c == 42] == [0.0, 0.0, 1.0, 2.0]
@@ -144,10 +149,21 @@ async def test_the_overall_rate_holds_across_chats() -> None:
     assert within_bucket(times, 10.0, 5)
 
 
+async def test_by_default_no_second_has_more_than_thirty_messages() -> None:
+    time = FakeTime()
+    recorder = Recorder(time)
+    limit = limiter(time)  # the defaults, as in production
+    await time.run(*(send(limit, recorder, chat) for chat in range(1, 121)))
+    times = [t for t, _ in recorder.sent]
+    busiest = max(sum(1 for u in times if t <= u <= t + 1.0 + 1e-9) for t in times)
+    assert busiest == 30  # in any second, ends included: Telegram's limit, never passed
+    assert times[-1] == pytest.approx(118 / 28)  # 2 at once, then 28 a second
+
+
 async def test_groups_get_twenty_messages_a_minute() -> None:
     time = FakeTime()
     recorder = Recorder(time)
-    limit = limiter(time)
+    limit = chat_limiter(time)
     await time.run(*(send(limit, recorder, -100123) for _ in range(6)))
     assert [t for t, _ in recorder.sent] == pytest.approx([0, 0, 0, 3, 6, 9])
 
@@ -250,8 +266,8 @@ async def test_a_burst_to_one_person_is_paced_without_a_429() -> None:
 
 async def test_a_broadcast_stays_under_the_overall_limit_at_real_speed() -> None:
     # 60 people at once, at Telegram's real overall rate (30/s) with a stricter burst (10
-    # instead of 30, so that an unpaced burst would fail): the limiter's 25/s with a burst of
-    # 5 keeps every send inside it (about 2 s).
+    # instead of 30, so that an unpaced burst would fail): the limiter's defaults (28/s, a
+    # burst of 2) keep every send inside it (about 2 s).
     api = FakeBotAPI(known_chats_only=False)
     async with FakeTelegram(api=api, limits=Limits(overall_burst=10)) as telegram:
         results = await _burst(telegram, ChatRateLimiter(), list(range(1000, 1060)))
