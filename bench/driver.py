@@ -479,18 +479,21 @@ async def open_loop(
     len(clients)/rate seconds; a client whose reply is late sends as soon as it arrives (a
     person cannot press a button they have not seen).
 
-    Starts are staggered over `phases` intervals. With one, every client is at the same step
-    of its script at the same moment (all press "Envoyer" within the same interval); with
-    as many phases as a request has steps, the clients are spread over the steps, as people
-    are, so that the kind of work is steady too, not only its amount.
+    Client i sends at i/n of each interval, so no two send at once. With `phases=1`, every
+    client is at the same step of its script in the same interval (all press "Envoyer" within
+    one interval); with as many phases as a request has steps, client i starts i mod phases
+    intervals late, so that the clients are spread over the steps, as people are: the kind
+    of work is steady too, not only its amount.
     """
     interval = len(clients) / rate
-    spread = interval * phases
+    # Client i sends at i/n of each interval (no two at once), starting (i mod phases)
+    # intervals late, so that at any moment the clients are at different steps.
+    offsets = [interval * (index / len(clients) + index % phases) for index in range(len(clients))]
     late = 0
 
     async def one(index: int, client: Client, steps: Sequence[Step], start: float) -> None:
         nonlocal late
-        due = start + index * spread / len(clients)
+        due = start + offsets[index]
         for step in steps:
             wait = due - time.perf_counter()
             if wait > 0:
@@ -504,8 +507,8 @@ async def open_loop(
     await asyncio.gather(
         *(one(i, c, s, started) for i, (c, s) in enumerate(zip(clients, scripts, strict=True)))
     )
-    last_start = started + (len(clients) - 1) * spread / len(clients)
-    first_end = started + min(len(s) for s in scripts) * interval
+    last_start = started + max(offsets)
+    first_end = started + min(o + len(s) * interval for o, s in zip(offsets, scripts, strict=True))
     return OpenLoop(time.perf_counter() - started, late, (last_start, first_end))
 
 

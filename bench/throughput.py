@@ -304,7 +304,7 @@ async def run(report: Report, sizes: Sizes) -> None:
             detail=f"p50 {in_step['p50_ms']:.1f} ms; everyone presses Envoyer in the same"
             f" {sizes.steady.contacts / rate:.1f} s, so {sizes.steady.contacts} lead"
             " notifications go out at once (no rate limiter here: in production they leave"
-            " at ≤ 25/s)",
+            " at ≤ 28/s)",
             data=in_step,
         )
     )
