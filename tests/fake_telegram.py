@@ -235,6 +235,7 @@ class FakeTelegram:
         self._watermark = 0
         self._last_update_id = 0
         self._allowed: frozenset[str] | None = None
+        self.webhook: tuple[str, str] | None = None  # (url, secret) given by setWebhook
         self._last_confirmation: tuple[int, list[dict[str, Any]]] | None = None
         self._poll_generation = 0
         self._conflicts = 0
@@ -805,8 +806,12 @@ class FakeTelegram:
             with self._lock:
                 self._queue.clear()
                 self._again.clear()
-        if method == "setWebhook":
-            return _error(400, "Bad Request: this fake Telegram only does getUpdates")
+        if method == "setWebhook":  # remembered; updates are then posted by the test itself
+            with self._lock:
+                self.webhook = (str(params.get("url", "")), str(params.get("secret_token", "")))
+        if method == "deleteWebhook":
+            with self._lock:
+                self.webhook = None
         return _ok(True)
 
     # -- getUpdates -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from bot.emulator import Person
+from bot.webhook import SECRET_HEADER
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_telegram import FakeTelegram
 
@@ -44,10 +48,11 @@ class BotProcess:
         self.log = (folder / "bot.log").open("ab", buffering=0)
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.args = ["run"]
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", *self.args],
             env=self.env,
             cwd=self.folder,
             stdout=self.log,
@@ -238,6 +243,55 @@ async def test_sigterm_while_starting_up_exits_cleanly(tmp_path: Path) -> None:
         assert bot.terminate() == 0
         assert time.monotonic() - started < 10
     assert _tickets(tmp_path) == []  # the database is sound
+
+
+async def test_webhook_mode_takes_updates_and_stops_cleanly(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    url, secret = "https://bot.example.org/telegram", "webhook-secret-for-the-test"
+    with FakeTelegram(limits=None) as telegram:
+        bot = BotProcess(telegram, tmp_path)
+        bot.env |= {
+            "WEBHOOK_URL": url,
+            "WEBHOOK_SECRET": secret,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+        }
+        bot.args = ["run", "--webhook"]
+        bot.start()
+        try:
+            await bot.ready()
+            assert telegram.webhook == (url, secret)  # told Telegram where to post
+            telegram.person(ADMIN_ID, "Claire")  # a chat Telegram knows; the test posts for her
+            update = {
+                "update_id": 500,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": ADMIN_ID, "type": "private", "first_name": "Claire"},
+                    "from": {"id": ADMIN_ID, "is_bot": False, "first_name": "Claire"},
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            }
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10
+            ) as web:
+                wrong = await web.post("/telegram", json=update, headers={SECRET_HEADER: "nope"})
+                right = await web.post("/telegram", json=update, headers={SECRET_HEADER: secret})
+            assert (wrong.status_code, right.status_code) == (403, 200)
+            await telegram.until(lambda: telegram.sent_to(ADMIN_ID), timeout=30, what="a reply")
+            started = time.monotonic()
+            assert bot.terminate() == 0
+            assert time.monotonic() - started < 10
+        finally:
+            bot.close()
+    assert TOKEN.encode() not in (tmp_path / "bot.log").read_bytes()
+    with sqlite3.connect(tmp_path / "intake.db") as conn:
+        assert conn.execute("SELECT update_id, handled_at IS NOT NULL FROM inbox").fetchall() == [
+            (500, 1)
+        ]
 
 
 async def test_every_update_twice_and_the_shutdown_confirmation_lost(tmp_path: Path) -> None:
