@@ -104,6 +104,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     durations: dict[str, float] = field(default_factory=dict)
+    stolen: dict[str, float] = field(default_factory=dict)  # per part, % (see cpu_times)
     sections: dict[str, list[str]] = field(default_factory=dict)  # printed after the table
 
     def add(self, row: Row) -> Row:
@@ -129,6 +130,7 @@ class Report:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
             "seconds": round(time.time() - self.started, 1),
             "durations": {k: round(v, 2) for k, v in self.durations.items()},
+            "stolen_percent": {k: round(v, 1) for k, v in self.stolen.items()},
             "machine": machine(),
             "sections": self.sections,
             "rows": [asdict(row) for row in self.rows],
@@ -140,6 +142,24 @@ class Report:
             json.dumps(self.to_json(), indent=2, ensure_ascii=False, default=str) + "\n",
             encoding="utf-8",
         )
+
+
+def cpu_times() -> tuple[int, int]:
+    """(stolen, all) CPU time of the machine so far, in ticks (Linux /proc/stat; 0s where
+    unavailable). "Stolen" is time the hypervisor gave to other machines while this one
+    wanted to run: on a shared VM it makes latency figures jump from one run to the next."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return 0, 0
+    ticks = [int(x) for x in fields]
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+
+
+def stolen_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The % of the machine's CPU time stolen between two `cpu_times` readings."""
+    total = after[1] - before[1]
+    return 100 * (after[0] - before[0]) / total if total > 0 else 0.0
 
 
 def machine() -> dict[str, Any]:
