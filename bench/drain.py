@@ -33,7 +33,6 @@ from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, BaseRateLimiter, Defaults, ExtBot
-from telegram.request import RequestData
 
 from bot import ratelimit
 from bot.app import build_application
@@ -83,22 +82,13 @@ class LimitedBotAPI(FakeBotAPI):
         self.sends = self.rate_limited = self.violations = 0
         self.delivered: list[float] = []  # when each send was let through
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        chat = request_data.parameters.get("chat_id") if request_data is not None else None
-        if chat is not None and url.rsplit("/", 1)[-1].startswith(_SENDS):
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        chat = params.get("chat_id")
+        if chat is not None and method.startswith(_SENDS):
             refusal = self._admit(int(str(chat)))
             if refusal is not None:
                 return 429, refusal
-        return await super().do_request(url, method, request_data)
+        return super().answer(method, params)
 
     def _admit(self, chat: int) -> bytes | None:
         now = time.perf_counter()

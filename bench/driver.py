@@ -29,13 +29,13 @@ from telegram.ext import (
     SimpleUpdateProcessor,
     TypeHandler,
 )
-from telegram.request import RequestData
 
 from bot.app import IntakeApp, build_application, services_of
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.emulator import FakeBotAPI, Sent
 from bot.inbox import DurableQueue, Inbox, IntakeApplication
+from bot.runner import running
 from bot.services import Services
 from bot.updates import DEFAULT_CONCURRENCY
 from storage import Database, people
@@ -72,21 +72,12 @@ class WatchingAPI(FakeBotAPI):
         self._waiters[chat_id] = waiter
         return waiter
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        status, body = await super().do_request(url, method, request_data)
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        status, body = super().answer(method, params)
         if self.trim:
             self.calls.clear()
-        if status == 200 and url.rsplit("/", 1)[-1] in REPLIES and request_data is not None:
-            chat_id = int(str(request_data.parameters["chat_id"]))
+        if status == 200 and method in REPLIES:
+            chat_id = int(str(params["chat_id"]))
             self.replies += 1
             chat = self.chats[chat_id]
             latest = chat[-1]
@@ -217,19 +208,8 @@ async def running_bot(
     """
     app = build_application(settings, request=api, outbox_worker=outbox_worker)
     app.bot._rate_limiter = None  # ExtBot has no public way to unset it
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()
-    try:
+    async with running(app):
         yield app
-    finally:
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot import runner
 from bot.app import IntakeApp, build_application, services_of
 from bot.clock import Clock
 from bot.config import Settings
@@ -490,19 +491,8 @@ class Emulator:
         """Start the real application (as `intake-bot run` does, minus polling), then stop it."""
         api = api or FakeBotAPI()
         app = build_application(settings, request=api, clock=clock, outbox_worker=False)
-        await app.initialize()
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        try:
+        async with runner.running(app):
             yield cls(app, api)
-        finally:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-            await app.shutdown()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
 
     @property
     def services(self) -> Any:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from telegram import Update
 
@@ -25,30 +26,32 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def run_until_stopped(
-    app: IntakeApp,
-    start_taking: Callable[[], Awaitable[None]],
-    stop_taking: Callable[[], Awaitable[None]],
-) -> None:
-    """Start the application, take updates until a stop signal, then stop it cleanly.
+Step = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+@asynccontextmanager
+async def running(
+    app: IntakeApp, start_taking: Step = _nothing, stop_taking: Step = _nothing
+) -> AsyncIterator[None]:
+    """The application started in PTB's order (`initialize`, `post_init`, `start_taking`,
+    `start`) for the block, then stopped in reverse, as far as it got.
 
     `start_taking` begins receiving updates (polling, or the webhook server); `stop_taking`
-    ends it, and is called even when `start_taking` failed or never ran.
+    ends it, and is called even when `start_taking` failed or never ran. Tests, the sandbox
+    and the benchmark run the application with no updates taken (they hand them over).
     """
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for number in STOP_SIGNALS:
-        loop.add_signal_handler(number, stop.set)
     await app.initialize()
     try:
         if app.post_init:
             await app.post_init(app)
-        if not stop.is_set():
-            await start_taking()
-            await app.start()
-            await stop.wait()
+        await start_taking()
+        await app.start()
+        yield
     finally:
-        log.info("stopping: no more updates taken; finishing what is in hand")
         await stop_taking()
         if app.running:
             await app.stop()  # handles what is queued, then stops the jobs
@@ -57,12 +60,30 @@ async def run_until_stopped(
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def run_until_stopped(app: IntakeApp, start_taking: Step, stop_taking: Step) -> None:
+    """Start the application, take updates until a stop signal, then stop it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in STOP_SIGNALS:
+        loop.add_signal_handler(number, stop.set)
+
+    async def start_unless_stopped() -> None:  # a stop during post_init: take nothing
+        if not stop.is_set():
+            await start_taking()
+
+    try:
+        async with running(app, start_unless_stopped, stop_taking):
+            await stop.wait()
+            log.info("stopping: no more updates taken; finishing what is in hand")
+    finally:
         for number in STOP_SIGNALS:
             loop.remove_signal_handler(number)
 
 
-async def poll(app: IntakeApp) -> None:
-    """Long polling until a stop signal."""
+def polling(app: IntakeApp) -> tuple[Step, Step]:
+    """How to start and stop taking updates by long polling."""
     updater = app.updater
     if updater is None:
         raise RuntimeError("the application has no updater")
@@ -74,4 +95,9 @@ async def poll(app: IntakeApp) -> None:
         if updater.running:
             await updater.stop()
 
-    await run_until_stopped(app, start, stop)
+    return start, stop
+
+
+async def poll(app: IntakeApp) -> None:
+    """Long polling until a stop signal."""
+    await run_until_stopped(app, *polling(app))

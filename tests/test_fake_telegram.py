@@ -36,6 +36,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.emulator import FakeBotAPI
+from bot.runner import polling, running
 from tests.conftest import ADMIN_ID, TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram, Limits
 
@@ -329,24 +330,11 @@ async def test_the_application_polls_it_and_answers_a_person(
     async with FakeTelegram() as telegram:
         settings = make_settings(tmp_path, telegram_api_base_url=telegram.base_url)
         app = build_application(settings)
-        await app.initialize()
-        assert app.post_init is not None and app.updater is not None
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        try:
+        async with running(app, *polling(app)):  # as `intake-bot run`, minus the signals
             claire = telegram.person(ADMIN_ID, "Claire")
             replies = await claire.send("/start")  # returns once the bot has gone quiet
             await telegram.until(lambda: telegram.sent_to(ADMIN_ID), what="an answer")
             assert replies == telegram.sent_to(ADMIN_ID)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-            await app.shutdown()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
         assert telegram.pending_updates() == []  # PTB confirmed the update when it stopped
         assert telegram.stats().rate_limited == 0
     with sqlite3.connect(settings.database_path) as conn:

@@ -123,13 +123,10 @@ async def test_background_worker_delivers_without_being_asked(settings, api) -> 
     import asyncio  # noqa: PLC0415
 
     from bot.app import build_application, services_of  # noqa: PLC0415
+    from bot.runner import running  # noqa: PLC0415
 
     app = build_application(settings, request=api)  # the worker is on, as in production
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()  # the worker starts with the application, not before
-    try:
+    async with running(app):  # the worker starts with the application, not before
         services = services_of(app)
         api.known_chats.add(4242)
         async with services.db.transaction() as conn:
@@ -150,9 +147,3 @@ async def test_background_worker_delivers_without_being_asked(settings, api) -> 
                 break
             await asyncio.sleep(0.01)
         assert [m.text for m in api.chats[4242]] == ["ping"]
-    finally:
-        assert app.post_stop is not None and app.post_shutdown is not None
-        await app.stop()
-        await app.post_stop(app)
-        await app.shutdown()
-        await app.post_shutdown(app)
