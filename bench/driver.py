@@ -35,7 +35,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.emulator import FakeBotAPI, Sent
 from bot.inbox import DurableQueue, Inbox, IntakeApplication
-from bot.runner import running
+from bot.runner import running, start_up_frozen
 from bot.services import Services
 from bot.updates import DEFAULT_CONCURRENCY
 from storage import Database, people
@@ -200,7 +200,8 @@ STEPS_PER_REQUEST = len(request_script("x", 0))
 async def running_bot(
     settings: Settings, api: FakeBotAPI, *, outbox_worker: bool
 ) -> AsyncIterator[IntakeApp]:
-    """The real application, started as `intake-bot run` starts it (minus polling).
+    """The real application, started as `intake-bot run` starts it (minus polling and
+    signals; with what exists at start-up left out of garbage collections, as there).
 
     The rate limiter is taken off: it paces sends to Telegram's real limits (30 per second),
     which would make every figure here "30 per second" and measure nothing of the bot. Sending
@@ -209,7 +210,8 @@ async def running_bot(
     app = build_application(settings, request=api, outbox_worker=outbox_worker)
     app.bot._rate_limiter = None  # ExtBot has no public way to unset it
     async with running(app):
-        yield app
+        with start_up_frozen():
+            yield app
 
 
 @dataclass(frozen=True)
