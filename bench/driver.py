@@ -418,6 +418,7 @@ class LoadResult:
     late: int = 0  # open loop: sends that could not keep to the schedule
     steady_latencies: list[float] = field(default_factory=list)
     steady_rate: float = 0.0
+    stolen: float = 0.0  # % of the machine's CPU time the hypervisor took meanwhile
 
     @property
     def rate(self) -> float:
