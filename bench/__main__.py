@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from . import drain, memory, queries, throughput
+from . import drain, memory, queries, throughput, transport
 from .common import RESULTS, Report, cpu_times, machine, stolen_share
 
 MODES = ("tiny", "quick", "full")
@@ -63,7 +63,13 @@ async def _main(args: argparse.Namespace) -> Report:
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if parts & {"1", "2"}:
         loads = {"tiny": throughput.TINY, "quick": throughput.QUICK, "full": throughput.FULL}
-        steps.append(("parts 1-2", lambda: throughput.run(report, loads[mode])))
+        calls = {"tiny": transport.TINY, "quick": transport.QUICK, "full": transport.FULL}
+
+        async def parts_1_2() -> None:
+            await throughput.run(report, loads[mode])
+            await transport.run(report, calls[mode])
+
+        steps.append(("parts 1-2", parts_1_2))
     if "3" in parts:
         steps.append(("part 3", lambda: queries.run(report, tickets, args.cache)))
     if "4" in parts:
