@@ -97,7 +97,7 @@ async def leads_by_field(conn: aiosqlite.Connection) -> dict[int, list[User]]:
     found: dict[int, list[User]] = {}
     async with conn.execute(
         "SELECT fl.field_id, u.* FROM field_leads fl JOIN users u ON u.id = fl.user_id"
-        " WHERE u.active AND u.role = 'lead' ORDER BY fl.field_id, u.full_name, u.id"
+        " WHERE u.active AND u.role = 'lead' ORDER BY fl.field_id, u.full_name COLLATE NAME, u.id"
     ) as cur:
         for row in await cur.fetchall():
             values = dict(row)
@@ -188,7 +188,7 @@ async def list_users(
     """A page of users, by name."""
     where, args = which.where()
     async with conn.execute(
-        f"SELECT * FROM users{where} ORDER BY full_name COLLATE NOCASE, id LIMIT ? OFFSET ?",
+        f"SELECT * FROM users{where} ORDER BY full_name COLLATE NAME, id LIMIT ? OFFSET ?",
         (*args, limit, offset),
     ) as cur:
         rows = await cur.fetchall()

@@ -169,7 +169,7 @@ async def leads_of_field(conn: aiosqlite.Connection, field_id: int) -> list[User
 async def active_leads(conn: aiosqlite.Connection) -> list[User]:
     """Every active lead, by name."""
     async with conn.execute(
-        "SELECT * FROM users WHERE role = 'lead' AND active ORDER BY full_name, id"
+        "SELECT * FROM users WHERE role = 'lead' AND active ORDER BY full_name COLLATE NAME, id"
     ) as cur:
         return [User.model_validate(dict(r)) for r in await cur.fetchall()]
 

@@ -52,6 +52,24 @@ async def test_users_are_paged_and_filtered(bot: Emulator) -> None:
         assert boss.last_answer and "n'est plus valide" in (boss.last_answer.text or ""), data
 
 
+async def test_users_are_listed_in_alphabetical_order_accents_and_case_aside(
+    bot: Emulator,
+) -> None:
+    boss, *_ = await flows.world(bot)
+    fed = await h.federation_id(bot, "CQCH")
+    names = ["Zoé Ouellet", "Émilie Roy", "andré Lavoie", "Bernard Côté", "Eric Émond"]
+    async with bot.services.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO users (id, role, federation_id, full_name, language, created_at)"
+            " VALUES (?, 'contact', ?, ?, 'fr', ?)",
+            [(6000 + i, fed, name, utc_text(START)) for i, name in enumerate(names)],
+        )
+    text = (await boss.send("/users contact"))[-1].text
+    shown = ["andré Lavoie", "Bernard Côté", "Émilie Roy", "Eric Émond", "Marie Tremblay"]
+    shown.append("Zoé Ouellet")
+    assert sorted(shown, key=text.index) == shown, text
+
+
 async def test_a_revoked_user_can_do_nothing_and_their_requests_stay_visible(
     bot: Emulator,
 ) -> None:
