@@ -98,7 +98,7 @@ class _ImportWatch(importlib.abc.MetaPathFinder):
 
 async def test_a_call_to_telegram_looks_for_no_module_once_warm() -> None:
     """httpx's transport imports sniffio for each lock of each call; were it not installed,
-    every attempt would search the disk (2.3 instead of 1.8 ms of CPU per call here: `python
+    every attempt would search the disk (2.6 instead of 1.7 ms of CPU per call here: `python
     -m bench`, part 1)."""
     async with _open_telegram(limits=None) as telegram, _client(telegram) as bot:
         await bot.send_message(2001, "Bonjour")
