@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager, contextmanager
 from telegram import Update
 
 from bot.app import IntakeApp
+from bot.reports import load_chart_library
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,14 @@ def start_up_frozen() -> Iterator[None]:
     100,000 (modules, PTB's classes, translations, settings) that live as long as the process.
     On a small VM that walk takes 40 to 50 ms, and no update moves meanwhile: it was the
     longest pause of the benchmark's steady load (bench/, README "Performance"). Frozen, they
-    are skipped; what the bot makes afterwards is collected as before, and what was frozen is
-    still freed when nothing refers to it (only a cycle among frozen objects waits for the
-    block's end). CPython's `gc.freeze`, after one full collection so that no garbage is kept.
+    are skipped; what the bot makes afterwards is collected as before, and a frozen object is
+    still freed as soon as nothing refers to it. Only a cycle among frozen objects that dies
+    meanwhile waits for the block's end: one full collection comes first, so there is no
+    garbage to freeze, but the few objects of updates already under way are frozen with the
+    rest. Matplotlib, which /stats would import later, is imported first (as many objects
+    again). CPython's `gc.freeze`; not re-entrant: leaving any such block unfreezes all.
     """
+    load_chart_library()
     gc.collect()
     gc.freeze()
     try:
