@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sqlite3
@@ -37,6 +38,7 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@functools.lru_cache(maxsize=4096)  # a sort compares each name about log2(n) times
 def name_key(text: str) -> str:
     """How people's names are ordered: by their letters, accents and case aside, as a French
     reader expects (Émilie among the Es, not after Zoé, as binary or NOCASE order puts her)."""
@@ -46,7 +48,10 @@ def name_key(text: str) -> str:
 
 def _by_name(left: str, right: str) -> int:
     """SQLite collation `NAME` (`ORDER BY full_name COLLATE NAME`): `name_key` order, the text
-    itself between names equal but for accents or case, so that the order is always the same."""
+    itself between names equal but for accents or case, so that the order is always the same.
+
+    Python compares, so a sort costs more than NOCASE: a page of 10,000 users takes 60 ms
+    instead of 2 here; the Consortium has hundreds (federations' contacts and 50 leads)."""
     a, b = (name_key(left), left), (name_key(right), right)
     return (a > b) - (a < b)
 
@@ -312,7 +317,8 @@ class Database:
         go on meanwhile (the write-ahead log lets readers and the writer work at once)."""
         async with self._reports_lock:
             if self._reports is None:
-                reports = await aiosqlite.connect(self.path, isolation_level=None)
+                reports = aiosqlite.Connection(lambda: _connect(self.path), 64)
+                await reports  # starts its thread and connects
                 reports.row_factory = aiosqlite.Row
                 await reports.execute("PRAGMA query_only=ON")
                 await reports.execute("PRAGMA busy_timeout=5000")

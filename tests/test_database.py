@@ -151,3 +151,20 @@ async def test_the_write_ahead_log_is_checkpointed_as_the_bot_writes(
     # Unchecked, the log would hold every write: a 4 KB page each at the very least (in fact
     # about four: 16 MB for 1,000 writes); checkpointed, it is reused (about 3.6 MB).
     assert wal < writes * 4096
+
+
+async def test_both_connections_order_names_as_a_french_reader_does(db: Database) -> None:
+    names = ["Zoé", "émile", "Eric", "Édith", "andré", "Émile"]
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO users (id, role, full_name, language, created_at)"
+            " VALUES (?, 'lead', ?, 'fr', '2026-11-28')",
+            list(enumerate(names, start=10)),
+        )
+    query = "SELECT full_name FROM users ORDER BY full_name COLLATE NAME"
+    async with db.read() as conn:
+        ordered = [row[0] for row in await conn.execute_fetchall(query)]
+    async with db.report() as report:
+        assert [row[0] for row in await report.execute_fetchall(query)] == ordered
+    # Accents and case aside; names equal but for them always in the same order.
+    assert ordered == ["andré", "Édith", "Émile", "émile", "Eric", "Zoé"]
