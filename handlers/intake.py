@@ -66,11 +66,22 @@ def next_step(draft: Draft) -> FormStep:
 async def ask(update: Update, context: Context, user: User, draft: Draft) -> None:
     """Ask the question of the draft's current step (or show the review)."""
     services = get_services(context)
-    async with services.db.read() as conn:
-        fields = await people.list_fields(conn, active_only=True)
-        field = await people.get_field(conn, draft.field_id) if draft.field_id else None
+    step = draft.step
+    # Read only what this step shows: the fields to choose from, or the one chosen.
+    choosing = step is FormStep.FIELD
+    showing = draft.field_id is not None and (
+        step is FormStep.REVIEW or (draft.editing and choosing)
+    )
+    fields: list[ExpertiseField] = []
+    field: ExpertiseField | None = None
+    if choosing or showing:
+        async with services.db.read() as conn:
+            if choosing:
+                fields = await people.list_fields(conn, active_only=True)
+            if showing and draft.field_id is not None:
+                field = await people.get_field(conn, draft.field_id)
     language = user.language
-    if draft.step is FormStep.REVIEW:
+    if step is FormStep.REVIEW:
         text = render.draft_review(draft, field, language)
     else:
         text = _question(draft, language)
