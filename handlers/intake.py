@@ -69,17 +69,15 @@ async def ask(update: Update, context: Context, user: User, draft: Draft) -> Non
     step = draft.step
     # Read only what this step shows: the fields to choose from, or the one chosen.
     choosing = step is FormStep.FIELD
-    showing = draft.field_id is not None and (
-        step is FormStep.REVIEW or (draft.editing and choosing)
-    )
+    shown = draft.field_id if step is FormStep.REVIEW or (draft.editing and choosing) else None
     fields: list[ExpertiseField] = []
     field: ExpertiseField | None = None
-    if choosing or showing:
+    if choosing or shown is not None:
         async with services.db.read() as conn:
             if choosing:
                 fields = await people.list_fields(conn, active_only=True)
-            if showing and draft.field_id is not None:
-                field = await people.get_field(conn, draft.field_id)
+            if shown is not None:
+                field = await people.get_field(conn, shown)
     language = user.language
     if step is FormStep.REVIEW:
         text = render.draft_review(draft, field, language)
