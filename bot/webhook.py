@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 STUCK_AFTER = timedelta(minutes=5)
 MAX_BODY = 1 << 20
+INT64_LIMIT = 1 << 63
 
 
 class UpdateHandler(tornado.web.RequestHandler):
@@ -52,17 +53,48 @@ class UpdateHandler(tornado.web.RequestHandler):
             )
             self.set_status(403)
             return
-        try:
-            payload = json.loads(self.request.body)
-            update = Update.de_json(payload, self.bot_app.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        parsed = read_update(self.request.body, self.bot_app)
+        if isinstance(parsed, str):
+            log_event(
+                log, "webhook.refused", logging.WARNING, ip=self.request.remote_ip, reason=parsed
+            )
             self.set_status(400)
             return
+        update, payload = parsed
         queue = self.bot_app.update_queue
         assert isinstance(queue, DurableQueue)
         # Committed to the inbox before the answer: a crash after this loses nothing.
         await queue.put_json(update, payload)
         self.set_status(200)
+
+
+def read_update(body: bytes, app: IntakeApp) -> tuple[Update, dict[str, Any]] | str:
+    """The update a POST body holds, with its JSON; or, when it holds none, why (a few words).
+
+    PTB builds an `Update` from whatever JSON it is given; what the inbox stores must be what
+    Telegram sends: an `update_id` and chat ids that are integers SQLite can hold.
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError:  # UnicodeDecodeError included
+        return "not JSON"
+    if not isinstance(payload, dict) or not _is_id(payload.get("update_id")):
+        return "no update_id"
+    try:
+        update = Update.de_json(payload, app.bot)
+        chat = update.effective_chat
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "not an update"
+    if chat is not None and not _is_id(chat.id, signed=True):
+        return "not an update"
+    return update, payload
+
+
+def _is_id(value: object, *, signed: bool = False) -> bool:
+    """An integer as Telegram's ids are (JSON's true is no id; SQLite's integers are 64-bit)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return (-INT64_LIMIT if signed else 0) <= value < INT64_LIMIT
 
 
 class HealthHandler(tornado.web.RequestHandler):

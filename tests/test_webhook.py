@@ -131,3 +131,30 @@ async def test_healthz_reports_database_and_a_stuck_outbox(
     assert response.status_code == 503 and body["status"] == "degraded"
     assert body["outbox"]["pending"] == 1 and body["outbox"]["oldest_pending_seconds"] >= 360
     assert "outbox" in body["problems"][0]
+
+
+async def test_an_update_id_that_is_not_an_id_is_refused_and_logged(
+    bot: Emulator, web: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    good = _update(bot, "/start")
+    not_ids: list[object] = ["abc", "42", 1.5, None, True, -1, 2**63, 10**30, [1], {"id": 1}]
+    bodies = [{**good, "update_id": value} for value in not_ids]
+    bodies.append({k: v for k, v in good.items() if k != "update_id"})  # no update_id at all
+    # A chat id no Telegram chat has (SQLite's integers end at 2**63 - 1).
+    message = good["message"]
+    assert isinstance(message, dict)
+    bodies.append({**good, "message": {**message, "chat": {**message["chat"], "id": 10**30}}})
+    for body in bodies:
+        response = await web.post("/telegram", json=body, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 400, body
+    refused = [r.getMessage() for r in caplog.records if "webhook.refused" in r.getMessage()]
+    assert len(refused) == len(bodies)
+    assert all("reason=" in line for line in refused)
+    async with bot.services.db.read() as conn:
+        assert list(await conn.execute_fetchall("SELECT update_id FROM inbox")) == []
+    # The server is none the worse: the real update is taken.
+    response = await web.post("/telegram", json=good, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+    await bot.app.update_queue.join()
+    assert "administrateur" in bot.api.chats[1001][-1].text
