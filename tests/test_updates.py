@@ -60,3 +60,28 @@ async def test_one_chat_in_order_chats_concurrently() -> None:
         assert ids[::2] == sorted(ids[::2])
     assert most == 2  # the two chats overlapped
     assert processor._locks == {} and processor._users == {}  # nothing kept once idle
+
+
+async def test_a_chat_waiting_for_its_turn_holds_no_slot() -> None:
+    # Two slots; one chat's first update is stuck (a reply Telegram paces), four more of it wait.
+    processor = PerChatUpdateProcessor(2)
+    stuck = asyncio.Event()
+    done: list[int] = []
+
+    async def handle(update_id: int, wait: bool) -> None:
+        if wait:
+            await stuck.wait()
+        done.append(update_id)
+
+    flood = [
+        asyncio.create_task(processor.process_update(_update(n, 100), handle(n, n == 1)))
+        for n in range(1, 6)
+    ]
+    await asyncio.sleep(0)
+    # Another chat is handled at once, on the slot the flood's waiting updates do not take.
+    await asyncio.wait_for(processor.process_update(_update(6, 200), handle(6, False)), 1)
+    assert done == [6] and processor.current_concurrent_updates == 1
+    stuck.set()
+    await asyncio.gather(*flood)
+    assert done == [6, 1, 2, 3, 4, 5]
+    assert processor._locks == {} and processor._users == {}
