@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from bot.i18n import Html, tn
 
 MAX_MINUTES = 24 * 60
 
@@ -48,9 +50,17 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def format_minutes(minutes: int) -> str:
-    """90 → 1 h 30; 45 → 45 min."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+def format_duration(minutes: int, language: str) -> Html:
+    """A duration as the reader's language writes it, for every message that shows one.
+
+    French (Québec usage): `2 h 15`, `2 h`, `45 min`. English: decimal hours with a real
+    plural, `2.25 hours`, `1 hour`, `8.5 hours`, and `45 minutes` under an hour.
+    """
+    if minutes < 60:
+        return tn(language, "duration.minutes", minutes)
+    if language == "en":
+        hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        return tn(language, "duration.hours", hours)
+    hours_, rest = divmod(minutes, 60)
+    whole = tn(language, "duration.hours", hours_)
+    return Html(f"{whole} {rest:02d}") if rest else whole

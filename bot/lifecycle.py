@@ -11,7 +11,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot import keyboards, render
-from bot.durations import format_minutes
+from bot.durations import format_duration
 from bot.i18n import Html, t
 from bot.logs import log_event
 from bot.services import Services, get_services
@@ -348,7 +348,9 @@ async def log_time(
             note=note,
             now=now,
         )
-        summary = format_minutes(minutes) + (f" — {note}" if note else "")
+        # Stored once for every reader of the history: in the bot's default language.
+        duration = format_duration(minutes, services.settings.default_language)
+        summary = duration + (f" — {note}" if note else "")
         await tickets.add_event(
             conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
         )

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_date
-from babel.dates import format_datetime as babel_datetime
-
-from bot.i18n import Html, escape, t
+from bot import i18n
+from bot.i18n import Html, escape, format_day, format_when, t
 from storage.models import (
     Draft,
     ExpertiseField,
@@ -19,20 +17,19 @@ from storage.models import (
     User,
 )
 
-LOCALES = {"fr": "fr_CA", "en": "en_CA"}
+LOCALES = i18n.LOCALES  # babel's locale for each language (defined in i18n, used here and there)
 URGENCY_MARK = {Urgency.NORMAL: "🟢", Urgency.URGENT: "🟠", Urgency.CRITICAL: "🔴"}
 
 
 def day(value: date, language: str) -> str:
     """A date as people write it: 15 décembre 2026 / December 15, 2026."""
-    return babel_date(value, format="long", locale=LOCALES.get(language, "fr_CA"))
+    return format_day(value, language)
 
 
-def moment(value: datetime, language: str, tz: ZoneInfo) -> str:
-    """A timestamp in the configured time zone, short."""
-    return babel_datetime(
-        value.astimezone(tz), format="short", tzinfo=tz, locale=LOCALES.get(language, "fr_CA")
-    )
+def moment(value: datetime, language: str, tz: ZoneInfo) -> Html:
+    """A moment in the configured time zone: 8 décembre 2026 à 17 h 14 / December 8, 2026 at
+    5:14 p.m. (every date and time shown to people goes through `i18n.format_when`)."""
+    return format_when(value, language, tz)
 
 
 def urgency(value: Urgency, language: str) -> Html:

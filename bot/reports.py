@@ -27,7 +27,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from bot.business_time import BusinessCalendar
-from bot.i18n import Html, t
+from bot.i18n import Html, t, tn
 from bot.render import LOCALES
 from bot.sla import deadline
 from storage.models import ExpertiseField, Federation, TicketStatus, Urgency
@@ -344,13 +344,13 @@ def render_stats(
             first=_share(stats.first_response, language),
             resolution=_share(stats.resolution, language),
         ),
-        t(
+        tn(
             language,
             "stats.rating",
+            stats.ratings,
             value=format_decimal(
                 stats.average_rating, format="0.0", locale=LOCALES.get(language, "fr_CA")
             ),
-            count=stats.ratings,
         )
         if stats.average_rating is not None
         else t(language, "stats.no_rating"),

@@ -25,7 +25,8 @@ from telegram.ext import Application, CallbackContext
 from bot import callbacks as cb
 from bot import keyboards, render
 from bot.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
-from bot.i18n import Html, t
+from bot.durations import format_duration
+from bot.i18n import Html, t, tn
 from bot.services import Services, get_services
 from bot.tickets import message_payload, recipients
 from storage import outbox, people
@@ -104,18 +105,12 @@ def parse_duration(text: str, urgency: Urgency) -> int | None:
 
 
 def format_target(minutes: int, urgency: Urgency, language: str) -> Html:
-    """A target as people say it: `4 h`, `2 jours`, `1 jour ouvrable`, `6 h 30 min ouvrables`."""
+    """A target as people say it: `4 h`, `2 jours`, `1 jour ouvrable`, `6 h 30 ouvrables`."""
     per_day = day_minutes(urgency)
     business = "" if every_hour_counts(urgency) else "_business"
     if minutes % per_day == 0:
-        days = minutes // per_day
-        plural = "one" if days == 1 else "many"
-        return t(language, f"sla.days{business}_{plural}", n=days)
-    hours, rest = divmod(minutes, 60)
-    duration = " ".join(
-        part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part
-    )
-    return t(language, f"sla.hours{business}", duration=duration)
+        return tn(language, f"sla.days{business}", minutes // per_day)
+    return t(language, f"sla.hours{business}", duration=format_duration(minutes, language))
 
 
 @dataclass(frozen=True)
@@ -311,12 +306,13 @@ async def _text(directory: _Directory, alert: Alert, language: str) -> Html:
 def _digest(alerts: Sequence[Alert], kind: AlertKind, language: str) -> Html:
     """Many alerts for one person at once (a backlog, a long outage): one message."""
     ordered = sorted(alerts, key=lambda a: (a.ticket.id, a.due.target.value))
+    unassigned = len({a.ticket.id for a in alerts if a.ticket.assignee_id is None})
     lines = [
-        t(
+        tn(
             language,
             f"sla.digest_{kind.value}",
-            count=len(alerts),
-            unassigned=len({a.ticket.id for a in alerts if a.ticket.assignee_id is None}),
+            len(alerts),
+            unassigned=tn(language, "sla.digest_unassigned", unassigned) if unassigned else "",
         )
     ]
     lines += [
@@ -330,7 +326,7 @@ def _digest(alerts: Sequence[Alert], kind: AlertKind, language: str) -> Html:
         for a in ordered[:DIGEST_SHOWN]
     ]
     if len(ordered) > DIGEST_SHOWN:
-        lines.append(t(language, "sla.digest_more", more=len(ordered) - DIGEST_SHOWN))
+        lines.append(tn(language, "sla.digest_more", len(ordered) - DIGEST_SHOWN))
     return Html("\n".join(lines))
 
 

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks as cb
 from bot import keyboards, registration, render
 from bot.commands import menu
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, t, tn
 from bot.reports import dollars, money, parse_rate
 from bot.services import Services, get_services
 from bot.sla import every_hour_counts, format_target, parse_duration
@@ -145,13 +145,7 @@ async def list_federations(update: Update, context: Context, user: User) -> None
         return
     lines: list[str] = [t(language, "federations.title")]
     for federation, count in found:
-        line = t(
-            language,
-            "federations.line",
-            code=federation.code,
-            name=federation.name,
-            contacts=count,
-        )
+        line = tn(language, "federations.line", count, code=federation.code, name=federation.name)
         lines.append(line if federation.active else f"{line} {t(language, 'admin.inactive')}")
     lines.append(t(language, "admin.federation_hint"))
     await reply_lines(update, context, lines)
@@ -187,7 +181,7 @@ async def federation_command(update: Update, context: Context, user: User) -> No
         elif action == "off":
             if await repo.set_federation_active(conn, federation.id, False):
                 cancelled = await repo.cancel_federation_invites(conn, federation.id, now)
-                text = t(language, "admin.federation_off", code=code, invites=cancelled)
+                text = tn(language, "admin.federation_off", cancelled, code=code)
             else:
                 text = t(language, "admin.federation_already_off", code=code)
         elif await repo.set_federation_active(conn, federation.id, True):
@@ -275,7 +269,7 @@ async def list_invites(update: Update, context: Context, user: User) -> None:
             )
         )
     if total > len(pending):
-        lines.append(t(language, "admin.invites_more", more=total - len(pending)))
+        lines.append(tn(language, "admin.invites_more", total - len(pending)))
     lines.append(t(language, "admin.invites_hint"))
     buttons = [
         [(t(language, "admin.invites_cancel_button", id=i.id), cb.pack(SCOPE, "inv", i.id))]
@@ -466,7 +460,7 @@ async def _deactivate_field(
         else:
             open_count = await repo.open_ticket_count(conn, field.id)
             if open_count and not confirmed:
-                text = t(language, "domain.confirm_off", name=name, count=open_count)
+                text = tn(language, "domain.confirm_off", open_count, name=name)
                 markup = keyboards.keyboard(
                     [
                         [(t(language, "domain.button_off"), cb.pack(SCOPE, "off", field.id))],

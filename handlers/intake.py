@@ -29,7 +29,7 @@ from bot.forms import (
     validate_description,
     validate_subject,
 )
-from bot.i18n import Html, t
+from bot.i18n import Html, t, tn
 from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services, get_services
 from bot.tickets import (
@@ -95,9 +95,7 @@ def _question(draft: Draft, language: str) -> Html:
     if step is FormStep.DESCRIPTION:
         return t(language, "form.ask_description", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)
     if step is FormStep.ATTACHMENTS:
-        return t(
-            language, "form.ask_attachments", max=MAX_ATTACHMENTS, count=len(draft.attachments)
-        )
+        return tn(language, "form.ask_attachments", len(draft.attachments), max=MAX_ATTACHMENTS)
     return t(language, f"form.ask_{step.value}")
 
 

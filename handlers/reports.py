@@ -10,7 +10,7 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.i18n import t
+from bot.i18n import t, tn
 from bot.reports import (
     billing_statement,
     billing_workbook,
@@ -136,11 +136,11 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
         )
     )
     lines = [
-        t(
+        tn(
             language,
             "billing.summary",
+            len(statement.federations),
             period=described,
-            federations=len(statement.federations),
             hours=number(statement.total.hours, language),
             amount=money(statement.total.amount, language),
         )

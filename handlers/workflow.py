@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import callbacks as cb
 from bot import keyboards, render
 from bot.conversation import Incoming, relay, relay_edit
-from bot.durations import BadDuration, format_minutes, parse_duration
+from bot.durations import BadDuration, format_duration, parse_duration
 from bot.i18n import t
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.services import Services, get_services
@@ -358,7 +358,7 @@ async def _log(update: Update, context: Context, user: User, ticket_id: int, tex
         t(
             language,
             "time.logged",
-            duration=format_minutes(minutes),
+            duration=format_duration(minutes, language),
             reference=outcome.ticket.reference,
         ),
     )

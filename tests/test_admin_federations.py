@@ -22,7 +22,7 @@ async def test_rename_deactivate_and_reactivate_a_federation(bot: Emulator) -> N
     pending = flows.token_in((await boss.send("/invite CQCH"))[-1].text)
     replies = await boss.send("/federation off CQCH")
     assert "Fédération CQCH désactivée" in replies[-1].text
-    assert "1 invitation(s) en attente annulée(s)" in replies[-1].text
+    assert "1 invitation en attente annulée" in replies[-1].text
     assert await h.rows(bot, "SELECT active FROM federations") == [(0,)]
     assert "(inactive)" in (await boss.send("/federations"))[-1].text
     assert "Aucune fédération active" in (await boss.send("/invite CQCH"))[-1].text
@@ -41,14 +41,14 @@ async def test_federation_bad_arguments(bot: Emulator) -> None:
     await flows.federation(boss)
     before = await h.database_dump(bot)
     for command, expected in (
-        ("/federation", "Usage"),
-        ("/federation explode CQCH", "Usage"),
-        ("/federation rename", "Usage"),
-        ("/federation rename CQCH", "Usage"),
-        ("/federation rename CQCH " + "x" * 121, "Usage"),
-        ("/federation off", "Usage"),
-        ("/federation off CQCH maintenant", "Usage"),
-        ("/federation off C!", "Usage"),
+        ("/federation", "Syntaxe"),
+        ("/federation explode CQCH", "Syntaxe"),
+        ("/federation rename", "Syntaxe"),
+        ("/federation rename CQCH", "Syntaxe"),
+        ("/federation rename CQCH " + "x" * 121, "Syntaxe"),
+        ("/federation off", "Syntaxe"),
+        ("/federation off CQCH maintenant", "Syntaxe"),
+        ("/federation off C!", "Syntaxe"),
         ("/federation off NOPE", "Aucune fédération avec le code NOPE"),
         ("/federation rename NOPE Nouveau nom", "Aucune fédération avec le code NOPE"),
     ):
@@ -76,7 +76,7 @@ async def test_pending_invites_listed_and_cancelled(bot: Emulator, clock: Manual
     assert "a déjà servi" in (await boss.send("/cancelinvite #3"))[-1].text
     assert "Aucune invitation n° 99" in (await boss.send("/cancelinvite 99"))[-1].text
     for command in ("/cancelinvite", "/cancelinvite abc", "/cancelinvite 1 2"):
-        assert "Usage" in (await boss.send(command))[-1].text, command
+        assert "Syntaxe" in (await boss.send(command))[-1].text, command
     clock.advance(days=8)
     assert "a déjà expiré" in (await boss.send("/cancelinvite 1"))[-1].text
     assert "Aucune invitation en attente" in (await boss.send("/invites"))[-1].text

@@ -28,25 +28,25 @@ async def test_users_are_paged_and_filtered(bot: Emulator) -> None:
     await flows.contact(bot, boss, 2002, "Paul", code="FCDQ")
     await _many_contacts(bot, 30)
     first = (await boss.send("/users"))[-1]
-    assert "Utilisateurs — tous : 35 (page 1 sur 3)" in first.text
+    assert "Personnes inscrites — toutes : 35 (page 1 sur 3)" in first.text
     assert "Claire Gagnon · 1001 · admin" in first.text
     assert "Jean (@jean) · 3001 · responsable · legal" in first.text
     assert "Luc (@luc) · 3002 · responsable · legal, hr" in first.text
     assert "Marie Tremblay · 2001 · contact · CQCH" in first.text
-    assert [label for label, _ in first.buttons] == ["Suivants ▶️"]
-    await boss.click("Suivants", first)
+    assert [label for label, _ in first.buttons] == ["Suivantes ▶️"]
+    await boss.click("Suivantes", first)
     assert "page 2 sur 3" in first.text and "Zoé Contact 1" in first.text
-    assert [label for label, _ in first.buttons] == ["◀️ Précédents", "Suivants ▶️"]
+    assert [label for label, _ in first.buttons] == ["◀️ Précédentes", "Suivantes ▶️"]
     assert "page 3 sur 3" in (await boss.send("/users 3"))[-1].text
     assert "page 3 sur 3" in (await boss.send("/users 9"))[-1].text  # past the end: the last
     leads = (await boss.send("/users lead"))[-1].text
     assert "responsable : 2" in leads and "Marie" not in leads
     fcdq = (await boss.send("/users fcdq"))[-1].text
     assert "FCDQ : 1" in fcdq and "Paul Tremblay" in fcdq and "Marie" not in fcdq
-    assert "Aucun utilisateur (accès retirés)" in (await boss.send("/users revoked"))[-1].text
+    assert "Aucune personne (accès retirés)" in (await boss.send("/users revoked"))[-1].text
     assert "admin : 1" in (await boss.send("/users administrateur"))[-1].text
     assert "ne connais pas le filtre « NOPE »" in (await boss.send("/users NOPE"))[-1].text
-    assert "Usage" in (await boss.send("/users contact lead"))[-1].text
+    assert "Syntaxe" in (await boss.send("/users contact lead"))[-1].text
     for data in ("adm:users:all:0", "adm:users:ZZZ:1", "adm:users:all", "adm:users:all:x"):
         await boss.press(data, first)
         assert boss.last_answer and "n'est plus valide" in (boss.last_answer.text or ""), data
@@ -116,14 +116,14 @@ async def test_revoke_bad_arguments(bot: Emulator) -> None:
     boss, _, jean, _ = await flows.world(bot)
     await boss.send("/promote jean")
     for command, expected in (
-        ("/revoke", "Usage"),
-        ("/revoke jean luc", "Usage"),
-        ("/revoke 424242", "Aucun utilisateur « 424242 »"),
-        ("/revoke @personne", "Aucun utilisateur"),
-        ("/revoke n'importe-quoi!", "Aucun utilisateur"),
+        ("/revoke", "Syntaxe"),
+        ("/revoke jean luc", "Syntaxe"),
+        ("/revoke 424242", "Aucune personne « 424242 »"),
+        ("/revoke @personne", "Aucune personne"),
+        ("/revoke n'importe-quoi!", "Aucune personne"),
         ("/revoke 1001", "propre accès"),
-        ("/reinstate", "Usage"),
-        ("/reinstate 424242", "Aucun utilisateur"),
+        ("/reinstate", "Syntaxe"),
+        ("/reinstate 424242", "Aucune personne"),
     ):
         assert expected in (await boss.send(command))[-1].text, command
     # Jean, now an admin, cannot revoke the admin of ADMIN_IDS.
@@ -162,18 +162,18 @@ async def test_role_bad_arguments(bot: Emulator) -> None:
     boss, _, _, _ = await flows.world(bot)
     before = await h.database_dump(bot)
     for command, expected in (
-        ("/role", "Usage"),
-        ("/role 2001", "Usage"),
-        ("/role 2001 chef", "Usage"),
+        ("/role", "Syntaxe"),
+        ("/role 2001", "Syntaxe"),
+        ("/role 2001 chef", "Syntaxe"),
         ("/role 2001 contact", "indiquez sa fédération"),
         ("/role 2001 contact NOPE", "Aucune fédération active avec le code NOPE"),
         ("/role 2001 lead", "indiquez ses domaines"),
         ("/role 2001 lead legal nope", "inconnu : nope"),
-        ("/role 2001 admin maintenant", "Usage"),
+        ("/role 2001 admin maintenant", "Syntaxe"),
         ("/role 1001 lead legal", "propre rôle"),
-        ("/role @personne admin", "Aucun utilisateur"),
-        ("/promote", "Usage"),
-        ("/promote 424242", "Aucun utilisateur"),
+        ("/role @personne admin", "Aucune personne"),
+        ("/promote", "Syntaxe"),
+        ("/promote 424242", "Aucune personne"),
     ):
         assert expected in (await boss.send(command))[-1].text, command
     assert await h.database_dump(bot) == before

@@ -75,7 +75,7 @@ async def test_billing_a_month_to_the_cent(bot: Emulator) -> None:
     replies = await boss.send("/billing 2026-11")
     summary, document = replies[-2], replies[-1]
     assert "Relevé juste coût — novembre 2026" in summary.text
-    assert "2 fédération(s), 4,37 h, 403,13\xa0$" in summary.text
+    assert "2 fédérations, 4,37 h, 403,13\xa0$" in summary.text
     assert "CQCH : 3,62 h — 327,75\xa0$" in summary.text
     assert "FCDQ : 0,75 h — 75,38\xa0$" in summary.text
     assert document.kind == "document"
@@ -136,7 +136,7 @@ async def test_billing_in_english(bot: Emulator) -> None:
     await boss.send("/language")
     await boss.click("English")
     replies = await boss.send("/billing 2026-11")
-    assert "2 federation(s), 4.37 h, <b>$403.13</b>" in replies[-2].html
+    assert "2 federations, 4.37 h, <b>$403.13</b>" in replies[-2].html
     book = h.workbook_of(bot.api, replies[-1])
     assert book.sheetnames == ["Summary", "CQCH", "FCDQ"]
     assert h.upload_of(bot.api, replies[-1]).file_name == "cost-statement-2026-11.xlsx"
@@ -156,14 +156,14 @@ async def test_billing_bad_arguments_and_an_empty_month(bot: Emulator) -> None:
         "/billing 11-2026",
     ):
         replies = await boss.send(command)
-        assert len(replies) == 1 and "Usage : /billing AAAA-MM" in replies[0].text, command
+        assert len(replies) == 1 and "Syntaxe : /billing AAAA-MM" in replies[0].text, command
     replies = await boss.send("/billing 2025-01")
     assert [r.text for r in replies] == [
         "Aucun temps consigné en janvier 2025 : pas de relevé à produire."
     ]
     # December has only the entry of December 1.
     replies = await boss.send("/billing 2026-12")
-    assert "1 fédération(s), 1,00 h, 80,00\xa0$" in replies[-2].text
+    assert "1 fédération, 1,00 h, 80,00\xa0$" in replies[-2].text
 
 
 def test_amounts_are_exact_decimals() -> None:

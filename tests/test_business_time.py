@@ -125,5 +125,7 @@ def test_targets_read_as_people_say_them() -> None:
     assert format_target(2880, Urgency.CRITICAL, "fr") == "2 jours"
     assert format_target(DAY, Urgency.URGENT, "fr") == "1 jour ouvrable"
     assert format_target(15 * DAY, Urgency.NORMAL, "en") == "15 business days"
-    assert format_target(150, Urgency.NORMAL, "fr") == "2 h 30 min ouvrables"
+    assert format_target(150, Urgency.NORMAL, "fr") == "2 h 30 ouvrables"
+    assert format_target(150, Urgency.NORMAL, "en") == "2.5 hours of business time"
+    assert format_target(240, Urgency.CRITICAL, "en") == "4 hours"
     assert format_target(1440, Urgency.CRITICAL, "en") == "1 day"

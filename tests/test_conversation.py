@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.durations import MAX_MINUTES, BadDuration, format_minutes, parse_duration
+from bot.durations import MAX_MINUTES, BadDuration, format_duration, parse_duration
 from bot.emulator import Emulator, Person
 from storage import conversation, tickets
 from tests import flows
@@ -140,8 +140,8 @@ async def test_log_command_and_button_refuse_bad_durations(bot: Emulator) -> Non
     for typed in ("0h", "-1h", "25h", "beaucoup", "90"):
         replies = await jean.send(f"/log {reference} {typed}")
         assert "consigné" not in replies[-1].text, typed
-    assert "Usage" in (await jean.send("/log"))[-1].text
-    assert "Usage" in (await jean.send(f"/log {reference}"))[-1].text
+    assert "Syntaxe" in (await jean.send("/log"))[-1].text
+    assert "Syntaxe" in (await jean.send(f"/log {reference}"))[-1].text
     assert "Aucune demande" in (await jean.send("/log CREC-2026-0999 1h"))[-1].text
     # Luc is a lead of the field but does not hold the ticket; a contact may not log.
     assert "pas accès" in (await luc.send(f"/log {reference} 1h"))[-1].text
@@ -176,7 +176,8 @@ def test_durations_round_trip(minutes: int) -> None:
     hours, rest = divmod(minutes, 60)
     assert parse_duration(f"{hours}h{rest:02d}") == minutes
     assert parse_duration(f"{minutes}m") == minutes
-    assert parse_duration(format_minutes(minutes).replace(" ", "")) == minutes
+    for language in ("fr", "en"):  # what the bot shows reads back as what was logged
+        assert parse_duration(format_duration(minutes, language).replace(" ", "")) == minutes
 
 
 @given(st.text(max_size=20))

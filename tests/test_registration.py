@@ -28,14 +28,14 @@ async def test_stranger_is_told_how_to_get_in_and_nothing_else_works(bot: Emulat
         "bonjour",
     ):
         replies = await stranger.send(command)
-        assert len(replies) == 1 and "pas encore inscrit" in replies[0].text, command
+        assert len(replies) == 1 and "pas encore accès" in replies[0].text, command
     async with bot.services.db.read() as conn:
         assert await people.get_user(conn, 9999) is None
 
 
 async def test_admin_ids_are_admins_from_the_start(bot: Emulator) -> None:
     boss = await flows.admin(bot)
-    assert "administrateur" in boss.chat[-1].text
+    assert "admin du bot" in boss.chat[-1].text
     replies = await boss.send("/federations")
     assert "Aucune fédération" in replies[-1].text
 
@@ -113,7 +113,7 @@ async def test_registered_person_keeps_role_when_opening_another_invite(bot: Emu
     marie = await flows.contact(bot, boss)
     token = flows.token_in((await boss.send("/invitelead legal"))[-1].text)
     replies = await marie.send(f"/start {token}")
-    assert "déjà inscrit" in replies[0].text
+    assert "déjà accès" in replies[0].text
     async with bot.services.db.read() as conn:
         user = await people.get_user(conn, marie.id)
         assert user is not None and user.role is Role.CONTACT
@@ -124,13 +124,13 @@ async def test_registered_person_keeps_role_when_opening_another_invite(bot: Emu
 async def test_admin_commands_check_their_arguments(bot: Emulator) -> None:
     boss = await flows.admin(bot)
     for command, expected in [
-        ("/addfederation", "Usage"),
-        ("/addfederation CQCH", "Usage"),
-        ("/addfederation C Nom", "Usage"),
-        ("/addfederation CQCH " + "x" * 200, "Usage"),
-        ("/invite", "Usage"),
+        ("/addfederation", "Syntaxe"),
+        ("/addfederation CQCH", "Syntaxe"),
+        ("/addfederation C Nom", "Syntaxe"),
+        ("/addfederation CQCH " + "x" * 200, "Syntaxe"),
+        ("/invite", "Syntaxe"),
         ("/invite NOPE", "Aucune fédération"),
-        ("/invitelead", "Usage"),
+        ("/invitelead", "Syntaxe"),
         ("/invitelead legal nope", "inconnu : nope"),
     ]:
         replies = await boss.send(command)

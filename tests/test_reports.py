@@ -100,7 +100,7 @@ async def test_stats_of_a_seeded_month(bot: Emulator) -> None:
     assert "Délai médian de première réponse : 3 h" in text
     assert "Délai médian de résolution : 2 j" in text
     assert "première réponse 40\xa0% (2 sur 5) · résolution 50\xa0% (2 sur 4)" in text
-    assert "Évaluation moyenne : 4,0/5 (2 évaluation(s))" in text
+    assert "Évaluation moyenne : 4,0/5 (2 évaluations)" in text
     by_field = text.split("Par domaine")[1].split("Par fédération")[0]
     assert "Services juridiques : 3 · 1 · 2" in by_field
     assert "Gestion des ressources humaines : 2 · 1 · 1" in by_field
@@ -172,8 +172,8 @@ async def test_bad_periods_get_the_usage(bot: Emulator, bad: str) -> None:
     boss = await flows.admin(bot)
     for command in ("/stats", "/export"):
         replies = await boss.send(f"{command} {bad}")
-        assert len(replies) == 1 and "Usage" in replies[0].text and "2026-Q4" in replies[0].text
-    assert "Usage" in (await boss.send("/stats 2026-11 2026-12"))[-1].text
+        assert len(replies) == 1 and "Syntaxe" in replies[0].text and "2026-Q4" in replies[0].text
+    assert "Syntaxe" in (await boss.send("/stats 2026-11 2026-12"))[-1].text
 
 
 def test_periods() -> None:

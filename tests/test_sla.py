@@ -199,7 +199,7 @@ async def test_sla_shows_and_changes_the_targets(bot: Emulator, clock: ManualClo
         "/sla bientot first 4h",
         "/sla urgent demain 4h",
     ):
-        assert "Usage" in (await boss.send(command))[-1].text, command
+        assert "Syntaxe" in (await boss.send(command))[-1].text, command
     for bad in ("abc", "-4h", "0h", "5min", "4", "99j"):
         assert (
             "Je ne comprends pas cette durée"
@@ -242,7 +242,7 @@ async def test_a_backlog_is_summed_up_in_one_message(bot: Emulator) -> None:
     assert await check(bot) == 16  # both targets of the 8 requests are missed
     digest = boss.chat[before:]
     assert len(digest) == 1
-    assert "16 cibles de service dépassées (dont 8 demande(s) encore sans responsable)" in (
+    assert "16 cibles de service dépassées (dont 8 demandes encore sans responsable)" in (
         digest[0].text
     )
     assert all(reference in digest[0].text for reference in references)

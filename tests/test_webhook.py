@@ -79,7 +79,7 @@ async def test_good_secret_commits_the_update_before_answering(
         )
     assert len(rows) == 1  # in SQLite by the time Telegram got its 200
     await bot.app.update_queue.join()
-    assert "administrateur" in bot.api.chats[1001][-1].text
+    assert "admin du bot" in bot.api.chats[1001][-1].text
     # Not JSON, or not an update: refused without harm.
     for body in (b"{nope", b"[1, 2]", b'"update"', b'{"message": {}}'):
         bad = await web.post("/telegram", content=body, headers={SECRET_HEADER: SECRET})
@@ -157,4 +157,4 @@ async def test_an_update_id_that_is_not_an_id_is_refused_and_logged(
     response = await web.post("/telegram", json=good, headers={SECRET_HEADER: SECRET})
     assert response.status_code == 200
     await bot.app.update_queue.join()
-    assert "administrateur" in bot.api.chats[1001][-1].text
+    assert "admin du bot" in bot.api.chats[1001][-1].text
