@@ -3,7 +3,7 @@
     python -m bench                 the default run: a few minutes (1,000,000 tickets: --full)
     python -m bench --full          the issue's sizes: 1,000,000 tickets, 10,000 drafts, 5,000
                                     notifications (the 1M database is generated once, cached)
-    python -m bench --parts 3       only some parts (1 and 2 run together)
+    python -m bench --parts 3       only some parts (1 and 2 run together; 6: a flood, ~90 s)
     python -m bench --tiny          seconds; what tests/test_bench.py runs
 
 Targets are reported, not enforced: the exit status is 0 whatever they show.
@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from . import drain, memory, queries, throughput, transport
+from . import drain, flood, memory, queries, throughput, transport
 from .common import RESULTS, Report, cpu_times, machine, stolen_share
 
 MODES = ("tiny", "quick", "full")
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--full", action="store_true", help="the issue's sizes (1,000,000 tickets)")
     size.add_argument("--tiny", action="store_true", help="seconds, for the test")
     parser.add_argument(
-        "--parts", default="1,2,3,4,5", help="comma-separated parts to run (default: all)"
+        "--parts", default="1,2,3,4,5,6", help="comma-separated parts to run (default: all)"
     )
     parser.add_argument(
         "--tickets",
@@ -78,6 +78,9 @@ async def _main(args: argparse.Namespace) -> Report:
     if "5" in parts:
         drafts = {"tiny": memory.TINY, "quick": memory.QUICK, "full": memory.FULL}[mode]
         steps.append(("part 5", lambda: memory.run(report, drafts)))
+    if "6" in parts:
+        flooding = {"tiny": flood.TINY, "quick": flood.QUICK, "full": flood.FULL}[mode]
+        steps.append(("part 6", lambda: flood.run(report, flooding)))
     info = machine()
     print(
         f"bench ({mode}): Python {info['python']}, {info['cpus']} CPUs,"

@@ -25,6 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     ContextTypes,
     SimpleUpdateProcessor,
     TypeHandler,
@@ -198,17 +199,22 @@ STEPS_PER_REQUEST = len(request_script("x", 0))
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, api: FakeBotAPI, *, outbox_worker: bool
+    settings: Settings,
+    api: FakeBotAPI,
+    *,
+    outbox_worker: bool,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> AsyncIterator[IntakeApp]:
     """The real application, started as `intake-bot run` starts it (minus polling and
     signals; with what exists at start-up left out of garbage collections, as there).
 
     The rate limiter is taken off: it paces sends to Telegram's real limits (30 per second),
     which would make every figure here "30 per second" and measure nothing of the bot. Sending
-    within Telegram's limits is measured on its own (bench/drain.py).
+    within Telegram's limits is measured on its own (bench/drain.py). `rate_limiter` puts one
+    back, for a load whose pacing is what is measured (bench/flood.py).
     """
     app = build_application(settings, request=api, outbox_worker=outbox_worker)
-    app.bot._rate_limiter = None  # ExtBot has no public way to unset it
+    app.bot._rate_limiter = rate_limiter  # ExtBot has no public way to replace it
     async with running(app):
         with start_up_frozen():
             yield app
