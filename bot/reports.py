@@ -1,5 +1,7 @@
-"""Stats, exports and juste-coût billing: periods, money, and the builders of texts, charts and
-spreadsheets. Plain functions of data: no Telegram, no database.
+"""Stats and juste-coût billing: periods, money, the /stats text and chart, the statement and
+its spreadsheet. Plain functions of data: no Telegram, no database. Beside it: the export's
+spreadsheet (bot/exports.py), the cells of every spreadsheet (bot/spreadsheets.py) and the
+/billing message (bot/billing_message.py).
 
 Money is `Decimal` dollars from integer cents, never float. A time entry costs
 minutes × its own hourly rate ÷ 60, rounded to the cent (half up); every total is the sum of
@@ -12,27 +14,29 @@ import html
 import io
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from bot.business_time import BusinessCalendar
+from bot.durations import format_duration
 from bot.i18n import Html, t, tn
 from bot.render import LOCALES
 from bot.sla import deadline
+from bot.spreadsheets import Sheet, save, spent
 from storage.models import ExpertiseField, Federation, TicketStatus, Urgency
-from storage.reports import ExportRow, TicketFacts, TimeEntryLine
+from storage.reports import TicketFacts, TimeEntryLine
 from storage.sla import OPEN_STATUSES, SlaTarget, Target
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CENT = Decimal("0.01")
 MAX_RATE_CENTS = 1_000_000  # $10,000 an hour: anything above is a typo
@@ -80,11 +84,6 @@ def parse_rate(text: str) -> int | None:
 def money(amount: Decimal, language: str) -> str:
     """An amount in Canadian dollars: `1 234,50 $` / `$1,234.50`."""
     return format_currency(amount, "CAD", locale=LOCALES.get(language, "fr_CA"))
-
-
-def number(value: Decimal, language: str) -> str:
-    """A decimal number with two places, in the language's convention."""
-    return format_decimal(value, format="#,##0.00", locale=LOCALES.get(language, "fr_CA"))
 
 
 # -- periods ----------------------------------------------------------------------------------
@@ -202,7 +201,8 @@ class Stats:
     resolution: Share = Share(0, 0)
     average_rating: Decimal | None = None
     ratings: int = 0
-    weekly: dict[date, dict[int, int]] = field(default_factory=dict)  # Monday → field → count
+    # The first day of each week inside the period, up to today → field → count.
+    weekly: dict[date, dict[int, int]] = field(default_factory=dict)
 
 
 def met_target(
@@ -237,6 +237,12 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_start(day: date, period: Period) -> date:
+    """The first day of the week of `day` inside the period (weeks begin on Monday): the week
+    of Sunday November 1 starts on November 1 in November's stats, not on October 26."""
+    return max(monday(day), period.first)
+
+
 def compute_stats(
     period: Period,
     facts: Sequence[TicketFacts],
@@ -248,10 +254,12 @@ def compute_stats(
     stats = Stats(period)
     first_times, resolution_times, ratings = [], [], []
     shares: dict[Target, list[bool]] = {Target.FIRST_RESPONSE: [], Target.RESOLUTION: []}
-    week = monday(period.first)
-    while week < period.after:  # every week of the period, even those without a request
+    today = now.astimezone(calendar.tz).date()
+    week = period.first
+    # Every week of the period up to this one, even those without a request; none to come.
+    while week < period.after and week <= today:
         stats.weekly[week] = {}
-        week += timedelta(days=7)
+        week = monday(week) + timedelta(days=7)
     for ticket in facts:
         stats.totals.add(ticket.status)
         stats.by_field.setdefault(ticket.field_id, Counts()).add(ticket.status)
@@ -267,8 +275,9 @@ def compute_stats(
             if met is not None:
                 outcomes.append(met)
         local_day = ticket.created_at.astimezone(calendar.tz).date()
-        counts = stats.weekly.setdefault(monday(local_day), {})
-        counts[ticket.field_id] = counts.get(ticket.field_id, 0) + 1
+        counts = stats.weekly.get(week_start(local_day, period))
+        if counts is not None:  # none for a week to come, were a clock to put a request there
+            counts[ticket.field_id] = counts.get(ticket.field_id, 0) + 1
     stats.median_first_response = _median(first_times)
     stats.median_resolution = _median(resolution_times)
     stats.first_response = Share(
@@ -402,14 +411,20 @@ def load_chart_library() -> None:
     import matplotlib.ticker  # noqa: PLC0415
 
 
-def weekly_chart(stats: Stats, fields: Mapping[int, ExpertiseField], language: str) -> bytes:
-    """A PNG bar chart of the requests received per week, stacked by field."""
+def week_labels(stats: Stats, language: str) -> list[str]:
+    """The chart's label of each week, its first day inside the period: `1 nov.`, `2 nov.`…"""
+    locale = LOCALES.get(language, "fr_CA")
+    return [format_skeleton("MMMd", week, locale=locale) for week in sorted(stats.weekly)]
+
+
+def weekly_figure(stats: Stats, fields: Mapping[int, ExpertiseField], language: str) -> Figure:
+    """The bar chart of the requests received per week, stacked by field: one bar per week of
+    the period up to today, labelled with the week's first day inside the period."""
     load_chart_library()
     import matplotlib  # noqa: PLC0415 - imported by load_chart_library
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
-    locale = LOCALES.get(language, "fr_CA")
     weeks = sorted(stats.weekly)
     present = sorted(
         {f for counts in stats.weekly.values() for f in counts},
@@ -432,7 +447,7 @@ def weekly_chart(stats: Stats, fields: Mapping[int, ExpertiseField], language: s
         )
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     step = -(-len(weeks) // 13)  # at most 13 labels, whatever the period
-    labels = [format_date(w, "d MMM", locale=locale) for w in weeks]
+    labels = week_labels(stats, language)
     crowded = len(weeks) > 8
     axes.set_xticks(
         positions[::step],
@@ -449,165 +464,14 @@ def weekly_chart(stats: Stats, fields: Mapping[int, ExpertiseField], language: s
     )
     if present:
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return figure
+
+
+def weekly_chart(stats: Stats, fields: Mapping[int, ExpertiseField], language: str) -> bytes:
+    """The weekly chart as a PNG."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    weekly_figure(stats, fields, language).savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-# -- spreadsheets -----------------------------------------------------------------------------
-
-BOLD = Font(bold=True)
-DATE_TIME = "yyyy-mm-dd hh:mm"
-DATE = "yyyy-mm-dd"
-TWO_PLACES = "#,##0.00"
-
-
-def _cell(sheet: Any, value: object, style: str | None = None, bold: bool = False) -> object:
-    """A cell; text is cleaned of characters XML refuses and never read as a formula."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    formula_like = isinstance(value, str) and value.startswith("=")
-    if not (style or bold or formula_like):
-        return value  # a plain value: openpyxl makes the cell, faster
-    cell = WriteOnlyCell(sheet, value=value)
-    if formula_like:
-        cell.data_type = "s"  # `=...` typed by a user stays text (no formula injection)
-    if style:
-        cell.number_format = style
-    if bold:
-        cell.font = BOLD
-    return cell
-
-
-def _row(sheet: Any, values: Iterable[object], bold: bool = False) -> list[object]:
-    cells = []
-    for value in values:
-        style = None
-        if isinstance(value, Decimal):
-            style = TWO_PLACES
-        elif isinstance(value, datetime):
-            style = DATE_TIME
-        elif isinstance(value, date):
-            style = DATE
-        cells.append(_cell(sheet, value, style, bold))
-    return cells
-
-
-def _widths(sheet: Any, widths: Sequence[int]) -> None:
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
-    """A moment as a naive local time: spreadsheets have no time zones."""
-    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
-
-
-def _elapsed_hours(start: datetime, end: datetime | None) -> Decimal | None:
-    if end is None:
-        return None
-    return (Decimal((end - start).total_seconds()) / 3600).quantize(CENT, ROUND_HALF_UP)
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-EXPORT_COLUMNS = (
-    ("reference", 16),
-    ("created", 17),
-    ("field_code", 12),
-    ("field", 30),
-    ("federation_code", 12),
-    ("federation", 30),
-    ("contact", 22),
-    ("subject", 40),
-    ("urgency", 10),
-    ("status", 16),
-    ("assignee", 22),
-    ("desired_date", 12),
-    ("first_response", 17),
-    ("resolved", 17),
-    ("closed", 17),
-    ("first_response_hours", 12),
-    ("resolution_hours", 12),
-    ("first_response_met", 12),
-    ("resolution_met", 12),
-    ("rating", 10),
-    ("hours", 10),
-    ("amount", 12),
-)
-
-
-def export_workbook(
-    rows: Sequence[ExportRow],
-    time_by_ticket: Mapping[int, Sequence[tuple[int, int]]],
-    *,
-    fields: Mapping[int, ExpertiseField],
-    federations: Mapping[int, Federation],
-    targets: Mapping[Urgency, SlaTarget],
-    calendar: BusinessCalendar,
-    now: datetime,
-    language: str,
-) -> bytes:
-    """The tickets of a period, one row each, with every column an admin filters on (.xlsx)."""
-    tz = calendar.tz
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(plain(t(language, "export.sheet")))
-    sheet.freeze_panes = "A2"
-    _widths(sheet, [width for _, width in EXPORT_COLUMNS])
-    sheet.append(
-        _row(sheet, [plain(t(language, f"export.col_{name}")) for name, _ in EXPORT_COLUMNS], True)
-    )
-    yes_no = {True: plain(t(language, "export.yes")), False: plain(t(language, "export.no"))}
-    for row in rows:
-        known_field = fields.get(row.field_id)
-        federation = federations.get(row.federation_id)
-        entries = time_by_ticket.get(row.id, ())
-        minutes = sum(m for m, _ in entries)
-        met = [met_target(row, which, targets, calendar, now) for which in Target]
-        sheet.append(
-            _row(
-                sheet,
-                [
-                    row.reference,
-                    _local(row.created_at, tz),
-                    known_field.code if known_field else None,
-                    known_field.name(language) if known_field else None,
-                    federation.code if federation else None,
-                    federation.name if federation else None,
-                    row.contact_name,
-                    row.subject,
-                    plain(t(language, f"urgency.{row.urgency.value}")),
-                    plain(t(language, f"status.{row.status.value}")),
-                    row.assignee_name,
-                    row.desired_date,
-                    _local(row.first_response_at, tz),
-                    _local(row.resolved_at, tz),
-                    _local(row.closed_at, tz),
-                    _elapsed_hours(row.created_at, row.first_response_at),
-                    _elapsed_hours(row.created_at, row.resolved_at),
-                    *(yes_no[m] if m is not None else None for m in met),
-                    row.rating,
-                    hours(minutes) if entries else None,
-                    sum((entry_amount(m, r) for m, r in entries), Decimal("0.00"))
-                    if entries
-                    else None,
-                ],
-            )
-        )
-    sheet.auto_filter.ref = f"A1:{_column(len(EXPORT_COLUMNS))}{len(rows) + 1}"
-    return _save(workbook)
-
-
-def _column(index: int) -> str:
-    from openpyxl.utils import get_column_letter  # noqa: PLC0415
-
-    return str(get_column_letter(index))
 
 
 # -- billing ----------------------------------------------------------------------------------
@@ -624,11 +488,6 @@ class Tally:
         """This tally and one more entry."""
         return Tally(self.minutes + minutes, self.amount + amount)
 
-    @property
-    def hours(self) -> Decimal:
-        """The minutes as hours, to the hundredth."""
-        return hours(self.minutes)
-
 
 @dataclass
 class FederationStatement:
@@ -642,18 +501,29 @@ class FederationStatement:
 
 @dataclass
 class Statement:
-    """The juste-coût statement of a month: per federation, per field, and the total."""
+    """The juste-coût statement of a month: per federation, per field, and the total.
+
+    Time logged on a field with no rate yet (at 0 $) is set apart in `unrated`: it is billed
+    to nobody, and a coordinator must see it rather than find it in a total at 0 $.
+    """
 
     period: Period
     federations: dict[int, FederationStatement] = field(default_factory=dict)
     by_field: dict[int, Tally] = field(default_factory=dict)
     total: Tally = Tally()
+    unrated: list[TimeEntryLine] = field(default_factory=list)
+    unrated_minutes: int = 0
 
 
 def billing_statement(period: Period, entries: Iterable[TimeEntryLine]) -> Statement:
-    """Price every time entry at its own rate and add them up per federation and per field."""
+    """Price every time entry at its own rate and add them up per federation and per field;
+    entries logged without a rate go apart."""
     statement = Statement(period)
     for entry in entries:
+        if not entry.hourly_rate_cents:
+            statement.unrated.append(entry)
+            statement.unrated_minutes += entry.minutes
+            continue
         amount = entry_amount(entry.minutes, entry.hourly_rate_cents)
         part = statement.federations.setdefault(
             entry.federation_id, FederationStatement(entry.federation_id)
@@ -670,6 +540,22 @@ def billing_statement(period: Period, entries: Iterable[TimeEntryLine]) -> State
     return statement
 
 
+def federation_code(federations: Mapping[int, Federation], federation_id: int) -> str:
+    """A federation's code, `?` if it is unknown."""
+    federation = federations.get(federation_id)
+    return federation.code if federation else "?"
+
+
+def billed_federations(
+    statement: Statement, federations: Mapping[int, Federation]
+) -> list[FederationStatement]:
+    """The federations billed in a statement, by code."""
+    return sorted(
+        statement.federations.values(),
+        key=lambda part: federation_code(federations, part.federation_id),
+    )
+
+
 def billing_workbook(
     statement: Statement,
     *,
@@ -677,97 +563,102 @@ def billing_workbook(
     federations: Mapping[int, Federation],
     language: str,
 ) -> bytes:
-    """The statement as a spreadsheet: a summary sheet, then one sheet per federation."""
-    period = describe(statement.period, language)
+    """The statement as a spreadsheet: a summary sheet, one sheet per federation billed, and
+    the time logged without a rate (if any) on a sheet of its own."""
     workbook = Workbook(write_only=True)
+    period = describe(statement.period, language)
+    ordered = billed_federations(statement, federations)
+    _summary_sheet(workbook, statement, ordered, fields, federations, language, period)
+    for part in ordered:
+        _federation_sheet(workbook, part, fields, federations, language, period)
+    if statement.unrated:
+        _unrated_sheet(workbook, statement, fields, federations, language, period)
+    return save(workbook)
 
+
+def _words(language: str) -> Callable[..., str]:
     def text(key: str, **values: object) -> str:
         return plain(t(language, f"billing.{key}", **values))
 
-    ordered = sorted(
-        statement.federations.values(),
-        key=lambda part: (
-            federations[part.federation_id].code if part.federation_id in federations else ""
-        ),
+    return text
+
+
+def _summary_sheet(
+    workbook: Workbook,
+    statement: Statement,
+    ordered: Sequence[FederationStatement],
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+    language: str,
+    period: str,
+) -> None:
+    text = _words(language)
+    by_federation = [
+        text(f"col_{name}") for name in ("code", "federation", "tickets", "hours", "amount")
+    ]
+    by_field = [text("col_code"), text("col_field"), None, text("col_hours"), text("col_amount")]
+    sheet = Sheet(
+        workbook,
+        text("summary_sheet"),
+        language,
+        widths=[8, 40, 8, 9, 12],
+        headers=[by_federation, by_field],
+        frozen_rows=1,
     )
-    summary = workbook.create_sheet(text("summary_sheet"))
-    _widths(summary, [14, 40, 12, 12, 16])
-    summary.append(_row(summary, [text("title", period=period)], True))
-    summary.append(_row(summary, [text("note")]))
-    summary.append([])
-    summary.append(_row(summary, [text("by_federation")], True))
-    summary.append(
-        _row(
-            summary,
-            [
-                text("col_code"),
-                text("col_federation"),
-                text("col_tickets"),
-                text("col_hours"),
-                text("col_amount"),
-            ],
-            True,
-        )
-    )
+    sheet.for_print(title_rows=1)
+    sheet.title(text("title", period=period))
+    sheet.note(text("note"))
+    if statement.unrated:
+        sheet.note(plain(unrated_warning(statement, language, "unrated_summary")), bold=True)
+    sheet.blank()
+    sheet.row([text("by_federation")], bold=True)
+    sheet.header(by_federation)
     for part in ordered:
         federation = federations.get(part.federation_id)
-        summary.append(
-            _row(
-                summary,
-                [
-                    federation.code if federation else "?",
-                    federation.name if federation else "?",
-                    len(part.by_ticket),
-                    part.total.hours,
-                    part.total.amount,
-                ],
-            )
+        sheet.row(
+            [
+                federation.code if federation else "?",
+                federation.name if federation else "?",
+                len(part.by_ticket),
+                spent(part.total.minutes),
+                part.total.amount,
+            ]
         )
     tickets = sum(len(part.by_ticket) for part in ordered)
-    summary.append(
-        _row(
-            summary,
-            [text("total"), None, tickets, statement.total.hours, statement.total.amount],
-            True,
-        )
-    )
-    summary.append([])
-    summary.append(_row(summary, [text("by_field")], True))
-    summary.append(
-        _row(
-            summary,
-            [text("col_code"), text("col_field"), None, text("col_hours"), text("col_amount")],
-            True,
-        )
-    )
-    by_field = sorted(
-        statement.by_field.items(),
-        key=lambda item: (fields[item[0]].position, item[0]) if item[0] in fields else (0, 0),
-    )
-    for field_id, tally in by_field:
+    total = [spent(statement.total.minutes), statement.total.amount]
+    sheet.row([text("total"), None, tickets, *total], bold=True)
+    sheet.blank()
+    sheet.row([text("by_field")], bold=True)
+    sheet.header(by_field)
+    for field_id, tally in sorted(statement.by_field.items(), key=_field_order(fields)):
         known = fields.get(field_id)
-        summary.append(
-            _row(
-                summary,
-                [
-                    known.code if known else "?",
-                    known.name(language) if known else "?",
-                    None,
-                    tally.hours,
-                    tally.amount,
-                ],
-            )
+        sheet.row(
+            [
+                known.code if known else "?",
+                known.name(language) if known else "?",
+                None,
+                spent(tally.minutes),
+                tally.amount,
+            ]
         )
-    summary.append(
-        _row(
-            summary,
-            [text("total"), None, None, statement.total.hours, statement.total.amount],
-            True,
-        )
+    sheet.row([text("total"), None, None, *total], bold=True)
+
+
+def _field_order(
+    fields: Mapping[int, ExpertiseField],
+) -> Callable[[tuple[int, Tally]], tuple[int, int]]:
+    return lambda item: (fields[item[0]].position, item[0]) if item[0] in fields else (0, 0)
+
+
+def unrated_warning(statement: Statement, language: str, key: str, **values: object) -> Html:
+    """What a coordinator must see of the time logged without a rate (`billing.<key>`)."""
+    return tn(
+        language,
+        f"billing.{key}",
+        len(statement.unrated),
+        hours=format_duration(statement.unrated_minutes, language),
+        **values,
     )
-    for part in ordered:
-        _federation_sheet(workbook, part, fields, federations, language, period)
-    return _save(workbook)
 
 
 def _federation_sheet(
@@ -778,128 +669,137 @@ def _federation_sheet(
     language: str,
     period: str,
 ) -> None:
-    def text(key: str, **values: object) -> str:
-        return plain(t(language, f"billing.{key}", **values))
-
+    """A federation's time entries under one frozen header (repeated on each printed page),
+    their total, then the amount of each request in the same columns."""
+    text = _words(language)
+    detail = [
+        text(f"col_{name}")
+        for name in (
+            "date",
+            "ticket",
+            "subject",
+            "field",
+            "lead",
+            "note",
+            "minutes",
+            "hours",
+            "rate",
+            "amount",
+        )
+    ]
+    by_ticket: list[str | None] = [None, *detail[1:3], None, None, None, *detail[6:8], None]
+    by_ticket.append(detail[9])
     federation = federations.get(part.federation_id)
     code = federation.code if federation else str(part.federation_id)
-    sheet = workbook.create_sheet(code[:31])
-    _widths(sheet, [12, 16, 36, 28, 22, 30, 10, 10, 12, 14])
-    name = federation.name if federation else code
-    sheet.append(_row(sheet, [f"{text('title', period=period)} — {code} — {name}"], True))
-    sheet.append(_row(sheet, [text("note")]))
-    sheet.append([])
-    sheet.append(_row(sheet, [text("by_ticket")], True))
-    sheet.append(
-        _row(
-            sheet,
-            [
-                text("col_ticket"),
-                text("col_subject"),
-                None,
-                None,
-                None,
-                None,
-                None,
-                text("col_hours"),
-                None,
-                text("col_amount"),
-            ],
-            True,
-        )
+    sheet = Sheet(
+        workbook,
+        code,
+        language,
+        widths=[10, 15, 36, 28, 22, 30, 7, 8, 10, 12],
+        headers=[detail, by_ticket],
+        frozen_rows=2,
     )
+    sheet.for_print(title_rows=2)
+    name = federation.name if federation else code
+    sheet.title(f"{text('title', period=period)} — {code} — {name}")
+    sheet.header(detail)
+    for entry, amount in part.entries:
+        known = fields.get(entry.field_id)
+        sheet.row(
+            [
+                entry.work_date,
+                entry.reference,
+                entry.subject,
+                known.name(language) if known else "?",
+                entry.lead_name,
+                entry.note,
+                entry.minutes,
+                spent(entry.minutes),
+                dollars(entry.hourly_rate_cents),
+                amount,
+            ]
+        )
+    total = [part.total.minutes, spent(part.total.minutes), None, part.total.amount]
+    sheet.row([text("total"), None, None, None, None, None, *total], bold=True)
+    sheet.blank()
+    sheet.row([text("by_ticket")], bold=True)
+    sheet.header(by_ticket)
     subjects = {entry.ticket_id: (entry.reference, entry.subject) for entry, _ in part.entries}
     for ticket_id, tally in sorted(part.by_ticket.items(), key=lambda item: subjects[item[0]][0]):
         reference, subject = subjects[ticket_id]
-        sheet.append(
-            _row(
-                sheet,
-                [
-                    reference,
-                    subject,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    tally.hours,
-                    None,
-                    tally.amount,
-                ],
-            )
-        )
-    sheet.append(
-        _row(
-            sheet,
+        sheet.row(
             [
-                text("total"),
+                None,
+                reference,
+                subject,
                 None,
                 None,
                 None,
+                tally.minutes,
+                spent(tally.minutes),
                 None,
-                None,
-                None,
-                part.total.hours,
-                None,
-                part.total.amount,
-            ],
-            True,
+                tally.amount,
+            ]
         )
-    )
-    sheet.append([])
-    sheet.append(_row(sheet, [text("detail")], True))
-    sheet.append(
-        _row(
-            sheet,
-            [
-                text("col_date"),
-                text("col_ticket"),
-                text("col_subject"),
-                text("col_field"),
-                text("col_lead"),
-                text("col_note"),
-                text("col_minutes"),
-                text("col_hours"),
-                text("col_rate"),
-                text("col_amount"),
-            ],
-            True,
+    sheet.row([text("total"), None, None, None, None, None, *total], bold=True)
+    sheet.blank()
+    sheet.note(text("note"))
+
+
+def _unrated_sheet(
+    workbook: Workbook,
+    statement: Statement,
+    fields: Mapping[int, ExpertiseField],
+    federations: Mapping[int, Federation],
+    language: str,
+    period: str,
+) -> None:
+    """The time logged on fields without a rate: billed to nobody, with what to do about it."""
+    text = _words(language)
+    header = [
+        text(f"col_{name}")
+        for name in (
+            "date",
+            "federation",
+            "ticket",
+            "subject",
+            "field",
+            "lead",
+            "note",
+            "minutes",
+            "hours",
         )
+    ]
+    sheet = Sheet(
+        workbook,
+        text("unrated_sheet"),
+        language,
+        widths=[10, 8, 15, 36, 28, 22, 30, 7, 8],
+        headers=[header],
+        frozen_rows=4,
     )
-    for entry, amount in part.entries:
+    sheet.for_print(title_rows=4)
+    sheet.title(text("unrated_title", period=period))
+    sheet.note(text("unrated_note"), bold=True)
+    sheet.note(text("unrated_fix"))
+    sheet.header(header)
+    for entry in sorted(
+        statement.unrated,
+        key=lambda e: (federation_code(federations, e.federation_id), e.reference, e.work_date),
+    ):
         known = fields.get(entry.field_id)
-        sheet.append(
-            _row(
-                sheet,
-                [
-                    entry.work_date,
-                    entry.reference,
-                    entry.subject,
-                    known.name(language) if known else "?",
-                    entry.lead_name,
-                    entry.note,
-                    entry.minutes,
-                    hours(entry.minutes),
-                    dollars(entry.hourly_rate_cents),
-                    amount,
-                ],
-            )
-        )
-    sheet.append(
-        _row(
-            sheet,
+        sheet.row(
             [
-                text("total"),
-                None,
-                None,
-                None,
-                None,
-                None,
-                part.total.minutes,
-                part.total.hours,
-                None,
-                part.total.amount,
-            ],
-            True,
+                entry.work_date,
+                federation_code(federations, entry.federation_id),
+                entry.reference,
+                entry.subject,
+                known.name(language) if known else "?",
+                entry.lead_name,
+                entry.note,
+                entry.minutes,
+                spent(entry.minutes),
+            ]
         )
-    )
+    total = statement.unrated_minutes
+    sheet.row([text("total"), *([None] * 6), total, spent(total)], bold=True)

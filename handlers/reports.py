@@ -10,15 +10,14 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.i18n import t, tn
+from bot.billing_message import render_billing
+from bot.exports import export_workbook
+from bot.i18n import t
 from bot.reports import (
     billing_statement,
     billing_workbook,
     compute_stats,
     describe,
-    export_workbook,
-    money,
-    number,
     parse_month,
     parse_period,
     plain,
@@ -135,30 +134,7 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
             statement, fields=fields, federations=federations, language=language
         )
     )
-    lines = [
-        tn(
-            language,
-            "billing.summary",
-            len(statement.federations),
-            period=described,
-            hours=number(statement.total.hours, language),
-            amount=money(statement.total.amount, language),
-        )
-    ]
-    for part in sorted(
-        statement.federations.values(),
-        key=lambda p: federations[p.federation_id].code if p.federation_id in federations else "",
-    ):
-        federation = federations.get(part.federation_id)
-        lines.append(
-            t(
-                language,
-                "billing.summary_line",
-                code=federation.code if federation else "?",
-                hours=number(part.total.hours, language),
-                amount=money(part.total.amount, language),
-            )
-        )
+    lines = render_billing(statement, fields, federations, language)
     await reply_lines(update, context, lines)
     assert update.effective_chat is not None
     await context.bot.send_document(

@@ -5,7 +5,7 @@ period's requests. Periods are read in TIMEZONE; bad ones get the usage line."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,12 +13,21 @@ import pytest
 from PIL import Image
 
 from bot.emulator import Emulator, Person
-from bot.reports import compute_stats, describe, parse_month, parse_period
+from bot.reports import (
+    compute_stats,
+    describe,
+    parse_month,
+    parse_period,
+    week_labels,
+    weekly_figure,
+)
 from bot.sla import calendar_for
+from storage import people
 from storage import reports as repo
 from storage import sla as sla_repo
 from tests import admin_helpers as h
 from tests import flows
+from tests.sheets import CURRENCY, DURATION, assert_headers_fit, minutes, width
 
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -55,7 +64,7 @@ async def _seed(bot: Emulator) -> tuple[Person, dict[str, str]]:
         contact=paul.id,
         federation="FCDQ",
         created_at=local(2026, 11, 10, 9, 0),
-        status="in_progress",
+        status="waiting",
         assignee=jean.id,
         first_response_at=local(2026, 11, 10, 12, 0),
     )
@@ -132,13 +141,45 @@ async def test_stats_weeks_and_periods_follow_the_local_calendar(bot: Emulator) 
     stats = compute_stats(period, facts, targets, calendar_for(MONTREAL), bot.services.clock.now())
     legal, hr, web = [await h.field_id(bot, c) for c in ("legal", "hr", "web")]
     assert stats.weekly == {
-        date(2026, 10, 26): {legal: 1},  # Sunday Nov 1 belongs to the week of Monday Oct 26
+        # Sunday Nov 1 is in the week of Monday Oct 26: in November, that week starts on Nov 1.
+        date(2026, 11, 1): {legal: 1},
         date(2026, 11, 2): {legal: 1},
         date(2026, 11, 9): {legal: 1, hr: 1},
         date(2026, 11, 16): {hr: 1},
         date(2026, 11, 23): {web: 1},
-        date(2026, 11, 30): {},
+        # and the week of Monday Nov 30 is still to come on Nov 24: not there
     }
+
+
+async def test_the_weekly_chart_shows_the_weeks_of_the_period_up_to_today(bot: Emulator) -> None:
+    await _seed(bot)
+    async with bot.services.db.read() as conn:
+        fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
+        targets = await sla_repo.targets(conn)
+
+    async def chart(text: str, language: str = "fr") -> tuple[list[str], list[int]]:
+        """The labels under the chart of a period, and how many bars each field has."""
+        period = parse_period(text, date(2026, 11, 24))
+        assert period is not None
+        start, end = period.bounds(MONTREAL)
+        async with bot.services.db.read() as conn:
+            facts = await repo.ticket_facts(conn, start, end)
+        now = bot.services.clock.now()
+        stats = compute_stats(period, facts, targets, calendar_for(MONTREAL), now)
+        axes = weekly_figure(stats, fields, language).axes[0]
+        labels = [label.get_text() for label in axes.get_xticklabels()]
+        assert set(labels) <= set(week_labels(stats, language))
+        return labels, [len(container) for container in axes.containers]
+
+    labels, bars = await chart("2026-11")
+    assert labels == ["1 nov.", "2 nov.", "9 nov.", "16 nov.", "23 nov."]  # no Oct 26, no Nov 30
+    assert bars == [5, 5, 5]  # three fields, a bar each week, none for a week to come
+    labels, _ = await chart("2026-11", "en")
+    assert labels == ["Nov 1", "Nov 2", "Nov 9", "Nov 16", "Nov 23"]
+    labels, bars = await chart("2026-10")  # a month past: all its weeks, from Thursday Oct 1
+    assert labels == ["1 oct.", "5 oct.", "12 oct.", "19 oct.", "26 oct."] and bars == [5]
+    labels, bars = await chart("2026")  # the year so far: 48 weeks, one label in four
+    assert (labels[0], labels[-1], len(labels), set(bars)) == ("1 janv.", "2 nov.", 12, {48})
 
 
 async def test_stats_of_other_periods_and_in_english(bot: Emulator) -> None:
@@ -224,17 +265,39 @@ async def test_export_has_one_row_per_request_with_local_dates(bot: Emulator) ->
         "Marie Tremblay",
     )
     assert (first["État"], first["Urgence"], first["Responsable"]) == ("Fermée", "Urgente", "Jean")
-    assert first["Délai de prise en charge (h)"] == 1 and first["Délai de résolution (h)"] == 48
+    # Delays and hours are durations: 1 h 00, 48 h 00, 0 h 20, that add up as time.
+    assert (first["Délai de prise en charge"], first["Délai de résolution"]) == (
+        timedelta(hours=1),
+        timedelta(hours=48),
+    )
     assert (first["Prise en charge dans la cible"], first["Résolution dans la cible"]) == (
         "Oui",
         "Oui",
     )
     assert (first["Évaluation"], Decimal(str(first["Montant ($ CA)"]))) == (5, Decimal("31.67"))
-    assert first["Heures consignées"] == 0.33
+    assert minutes(first["Heures consignées"]) == 20
     critical = rows[refs["t3"]]
     assert critical["Prise en charge dans la cible"] == "Non"
     assert rows[refs["t2"]]["Résolution dans la cible"] is None  # not decided yet
-    assert rows[refs["t5"]]["État"] == "Annulée"
+
+
+async def test_the_export_is_a_file_people_keep(bot: Emulator) -> None:
+    boss, refs = await _seed(bot)
+    await boss.send("/domain rate legal 95")
+    ticket_1 = (await h.rows(bot, "SELECT id FROM tickets WHERE reference = ?", refs["t1"]))[0][0]
+    await h.log_time(bot, ticket=ticket_1, lead=3001, work_date=date(2026, 11, 2), minutes=20)
+    for language in ("fr", "en"):
+        sheet = h.workbook_of(bot.api, (await boss.send("/export"))[-1]).worksheets[0]
+        assert sheet.freeze_panes == "A2"  # the header stays in view
+        assert_headers_fit(sheet, 1)
+        cells = {cell.column: cell for cell in sheet[3]}  # t1's row
+        assert cells[2].number_format == "yyyy-mm-dd hh:mm"
+        assert cells[16].number_format == DURATION[language] == cells[17].number_format
+        assert cells[21].number_format == DURATION[language]  # hours logged
+        assert cells[22].number_format == CURRENCY[language]  # amount
+        assert width(sheet, 2) >= len("2026-11-02 10:00")
+        await boss.send("/language")
+        await boss.click("English")
 
 
 async def test_export_in_english_and_of_an_empty_period(bot: Emulator) -> None:
