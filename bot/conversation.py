@@ -12,13 +12,14 @@ from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services
 from bot.tickets import message_payload, recipients, relation_to
 from bot.workflow import Action, Relation
-from storage import conversation, outbox, people, tickets
+from storage import conversation, drafts, outbox, people, tickets
 from storage.db import Connection
-from storage.models import Role, Ticket, TicketStatus, User
+from storage.models import FormStep, Role, Ticket, TicketStatus, User
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CLOSED = frozenset({TicketStatus.CLOSED, TicketStatus.CANCELLED})
+WRITERS = frozenset({Relation.OWNER, Relation.ASSIGNEE, Relation.ADMIN})  # who may write on it
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ async def _relay(
         if ticket is None:
             return Relayed(None, "unknown")
         who = await relation_to(conn, author, ticket)
-        if not who & {Relation.OWNER, Relation.ASSIGNEE, Relation.ADMIN}:
+        if not who & WRITERS:
             return Relayed(ticket, "not_allowed")
         if ticket.status in CLOSED:
             return Relayed(ticket, "closed")
@@ -181,6 +182,37 @@ async def _send(
         ticket_id=ticket.id,
         ticket_message_id=ticket_message_id,
     )
+
+
+async def replied_ticket(conn: Connection, chat_id: int, quoted_id: int) -> int | None:
+    """The ticket of a message someone replies to in their chat: a message the bot sent them
+    about it, or one they wrote on it."""
+    ticket_id = await tickets.ticket_of_message(conn, chat_id, quoted_id)
+    if ticket_id is None:
+        kept = await conversation.message_by_source(conn, chat_id, quoted_id)
+        ticket_id = kept.ticket_id if kept is not None else None
+    return ticket_id
+
+
+async def ticket_written_to(conn: Connection, author: User, chat_id: int) -> int | None:
+    """Where a file goes that is neither awaited nor a reply: the ticket the person last wrote
+    on, while it is open and theirs to write on, unless they have been filling in the request
+    form since (a file is an answer to the form there)."""
+    last = await conversation.last_message_from(conn, chat_id, author.id)
+    if last is None:
+        return None
+    if author.role is Role.CONTACT:
+        draft = await drafts.open_draft(conn, author.id)
+        if draft is not None and (
+            draft.step is FormStep.ATTACHMENTS or draft.updated_at > last.created_at
+        ):
+            return None
+    ticket = await tickets.get_ticket(conn, last.ticket_id)
+    if ticket is None or ticket.status in CLOSED:
+        return None
+    if not await relation_to(conn, author, ticket) & WRITERS:
+        return None
+    return ticket.id
 
 
 async def relay_edit(

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from babel.dates import get_month_names
 from pydantic import AfterValidator, BaseModel, StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from storage.models import Urgency
 
@@ -18,6 +19,39 @@ MAX_ATTACHMENTS = 5
 MAX_YEARS_AHEAD = 3
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Characters that show nothing by themselves: format characters (zero-width space and joiners,
+# BOM, word joiner, soft hyphen, bidi marks, tags), spaces and separators, marks that only
+# change the character before them (variation selectors, combining accents), controls,
+# surrogates, and letters and symbols drawn blank (Hangul fillers, the blank Braille pattern).
+# Unassigned code points count: they may be emoji newer than this Python's tables.
+_SHOWS_NOTHING = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def visible_characters(text: str) -> int:
+    """How many characters of `text` a reader sees (a letter and its accents count once)."""
+    return sum(
+        1 for c in text if c not in _BLANK and unicodedata.category(c) not in _SHOWS_NOTHING
+    )
+
+
+def has_visible_text(text: str | None) -> bool:
+    """Whether `text` shows anything at all (free text that must not be empty)."""
+    return visible_characters(text or "") > 0
+
+
+def _at_least(minimum: int) -> AfterValidator:
+    """At least `minimum` visible characters (invisible ones do not make a text long enough)."""
+
+    def check(value: str) -> str:
+        if visible_characters(value) < minimum:
+            raise PydanticCustomError(
+                "string_too_short", "at least {min} visible characters", {"min": minimum}
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 def _clean_line(value: str) -> str:
@@ -34,12 +68,14 @@ def _clean_text(value: str) -> str:
 Subject = Annotated[
     str,
     AfterValidator(_clean_line),
-    StringConstraints(min_length=SUBJECT_MIN, max_length=SUBJECT_MAX),
+    StringConstraints(max_length=SUBJECT_MAX),
+    _at_least(SUBJECT_MIN),
 ]
 Description = Annotated[
     str,
     AfterValidator(_clean_text),
-    StringConstraints(min_length=DESCRIPTION_MIN, max_length=DESCRIPTION_MAX),
+    StringConstraints(max_length=DESCRIPTION_MAX),
+    _at_least(DESCRIPTION_MIN),
 ]
 
 
@@ -74,12 +110,12 @@ def _validate(adapter: TypeAdapter[str], text: str) -> str:
 
 
 def validate_subject(text: str) -> str:
-    """The subject, cleaned; InvalidInput if too short or too long."""
+    """The subject, cleaned; InvalidInput if too short (in visible characters) or too long."""
     return _validate(_SUBJECT, text)
 
 
 def validate_description(text: str) -> str:
-    """The description, cleaned; InvalidInput if too short or too long."""
+    """The description, cleaned; InvalidInput if too short (in visible characters) or too long."""
     return _validate(_DESCRIPTION, text)
 
 

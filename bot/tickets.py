@@ -92,6 +92,10 @@ class FederationInactive(Exception):
     """The contact's federation has been deactivated: no new requests."""
 
 
+class FieldInactive(Exception):
+    """The draft's field of expertise has been switched off since it was chosen."""
+
+
 async def may_file(conn: Connection, services: Services, contact: User) -> None:
     """Raise why `contact` may not file a request now (federation off, daily limit)."""
     federation = (
@@ -132,6 +136,9 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
         except ValidationError as exc:
             raise IncompleteDraft(str(exc.errors()[0]["loc"][0])) from None
         await may_file(conn, services, user)
+        field = await people.get_field(conn, draft.field_id) if draft.field_id else None
+        if field is None or not field.active:
+            raise FieldInactive
         assert user.federation_id is not None
         reference = await tickets.next_reference(
             conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year

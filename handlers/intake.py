@@ -35,6 +35,7 @@ from bot.services import Services, get_services
 from bot.tickets import (
     DailyLimit,
     FederationInactive,
+    FieldInactive,
     IncompleteDraft,
     file_draft,
     may_file,
@@ -329,21 +330,35 @@ async def on_button(update: Update, context: Context, user: User) -> None:
     if data is None or draft_id is None or data.action not in BUTTON_STEPS:
         await refuse(update, context, t(language, "button.stale"))
         return
-    if data.action == "send":
-        await _send(update, context, user, draft_id)
-        return
     async with services.db.read() as conn:
         draft = await drafts.open_draft(conn, user.id)
-    expected = BUTTON_STEPS[data.action]
-    stale = draft is None or draft.id != draft_id or (expected and draft.step is not expected)
-    if not stale and data.action == "review" and draft is not None:
-        stale = not (draft.editing or draft.step is FormStep.REVIEW)
-    if stale or draft is None:
-        await refuse(update, context, t(language, "button.stale"))
+    if draft is None or draft.id != draft_id:
+        if data.action == "send":  # pressed again once sent: says which ticket it became
+            await _send(update, context, user, draft_id)
+        else:
+            await refuse(update, context, t(language, "button.stale"))
+        return
+    if not _answers_step(data.action, draft):
+        # An older button of this draft (a step since answered, or left on screen by a crash):
+        # show where the draft is rather than strand the contact.
+        await query.answer(t(language, "form.where_you_are"))
+        await drop_buttons(update)
+        await ask(update, context, user, draft)
+        return
+    if data.action == "send":
+        await _send(update, context, user, draft_id)
         return
     await query.answer()
     await drop_buttons(update)
     await _apply(update, context, user, draft, data)
+
+
+def _answers_step(action: str, draft: Draft) -> bool:
+    """Whether a button with `action` answers the step the draft is at now."""
+    if action == "review":
+        return draft.editing or draft.step is FormStep.REVIEW
+    expected = BUTTON_STEPS[action]
+    return expected is None or draft.step is expected
 
 
 async def _apply(
@@ -361,6 +376,14 @@ async def _apply(
         await reply(
             update, context, t(language, "form.edit_which"), keyboards.edit_menu(draft, language)
         )
+        return
+    if (
+        action == "review"
+        and draft.step is FormStep.FIELD
+        and not await _field_offered(services, draft)
+    ):
+        await reply(update, context, t(language, "form.field_unavailable"))
+        await ask(update, context, user, draft)
         return
     if action in {"review", "goto"}:
         target = data.args[1] if len(data.args) > 1 else ""
@@ -403,6 +426,13 @@ async def _apply(
     await ask(update, context, user, saved)
 
 
+async def _field_offered(services: Services, draft: Draft) -> bool:
+    """Whether the draft's field of expertise is still one a request may be filed in."""
+    async with services.db.read() as conn:
+        field = await people.get_field(conn, draft.field_id) if draft.field_id else None
+    return field is not None and field.active
+
+
 def _refusal_text(services: Services, user: User, refusal: Exception) -> Html:
     if isinstance(refusal, FederationInactive):
         return t(user.language, "form.federation_inactive")
@@ -423,6 +453,9 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
     except (DailyLimit, FederationInactive) as refusal:
         await refuse(update, context, _refusal_text(services, user, refusal))
         return
+    except FieldInactive:
+        await _field_withdrawn(update, context, user, draft_id)
+        return
     if filed is None:
         await refuse(update, context, t(language, "button.stale"))
         return
@@ -432,6 +465,26 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
     await query.answer()
     await drop_buttons(update)
     await reply(update, context, t(language, "form.sent", reference=filed.ticket.reference))
+
+
+async def _field_withdrawn(update: Update, context: Context, user: User, draft_id: int) -> None:
+    """The field was switched off after it was chosen: nothing is sent; back to the field step,
+    the rest of the draft kept, and to the review once another field is chosen."""
+    services = get_services(context)
+    async with services.db.transaction() as conn:
+        draft = await drafts.get_draft(conn, draft_id)
+        assert draft is not None
+        field = await people.get_field(conn, draft.field_id) if draft.field_id else None
+        await drafts.update_draft(
+            conn, draft.id, services.clock.now(), step=FormStep.FIELD, editing=True
+        )
+        draft = await drafts.get_draft(conn, draft.id) or draft
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await drop_buttons(update)
+    name = field.name(user.language) if field else "—"
+    await reply(update, context, t(user.language, "form.field_withdrawn", field=name))
+    await ask(update, context, user, draft)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

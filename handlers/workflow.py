@@ -18,14 +18,23 @@ from telegram.ext import (
 
 from bot import callbacks as cb
 from bot import keyboards, render
-from bot.conversation import Incoming, relay, relay_edit
+from bot.conversation import Incoming, relay, relay_edit, replied_ticket, ticket_written_to
 from bot.durations import BadDuration, format_duration, parse_duration
+from bot.forms import has_visible_text
 from bot.i18n import t
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.services import Services, get_services
 from bot.tickets import relation_to, visible_ticket
-from bot.workflow import Action, Refusal, Relation, decide
-from handlers.common import PRIVATE, Context, current_member, members, refuse, reply
+from bot.workflow import Action, Refusal, Relation, can_view, decide
+from handlers.common import (
+    PRIVATE,
+    Context,
+    current_member,
+    drop_buttons,
+    members,
+    refuse,
+    reply,
+)
 from handlers.tickets import card_for, history_page
 from storage import conversation, people, tickets
 from storage.models import Role, Ticket, TicketStatus, User
@@ -54,10 +63,19 @@ async def _refresh_card(update: Update, context: Context, user: User, ticket_id:
         await reply(update, context, text, markup)
 
 
+async def _may_see(context: Context, user: User, ticket: Ticket) -> bool:
+    async with get_services(context).db.read() as conn:
+        return can_view(await relation_to(conn, user, ticket))
+
+
 async def _explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
     """Say why an action did not happen, in the person's words."""
     language = user.language
-    if outcome.ticket is None or outcome.refusal == "unknown":
+    if (
+        outcome.ticket is None
+        or outcome.refusal == "unknown"
+        or not await _may_see(context, user, outcome.ticket)
+    ):
         await refuse(update, context, t(language, "button.stale"))
     elif outcome.refusal == "not_allowed":
         await refuse(update, context, t(language, "access.not_allowed"))
@@ -245,7 +263,8 @@ async def _cancel(
     async with services.db.read() as conn:
         ticket = await visible_ticket(conn, user, ticket_id)
     if ticket is None or ticket.contact_id != user.id:
-        await refuse(update, context, t(user.language, "access.not_allowed"))
+        key = "button.stale" if ticket is None else "access.not_allowed"
+        await refuse(update, context, t(user.language, key))
         return
     query = update.callback_query
     assert query is not None
@@ -287,7 +306,7 @@ async def _no_comment(
             await conversation.clear_input(conn, user.id)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    await drop_buttons(update)  # pressed twice: already gone, not an error
 
 
 BUTTONS: dict[str, ButtonHandler] = {
@@ -454,8 +473,9 @@ async def _relay(
 
 
 async def on_message(update: Update, context: Context) -> None:
-    """A message for a ticket: the input a button asked for, or a Telegram reply to a ticket's
-    message. Anything else goes on to the form and the catch-all."""
+    """A message for a ticket: the input a button asked for, a Telegram reply to a message of
+    the ticket, or a file following what the person last wrote on it. Anything else goes on to
+    the form and the catch-all."""
     user = await current_member(update, context)
     message = update.effective_message
     if user is None or not user.active or message is None:
@@ -464,13 +484,16 @@ async def on_message(update: Update, context: Context) -> None:
     async with services.db.read() as conn:
         pending = await conversation.pending_input(conn, user.id)
         replied = (
-            await tickets.ticket_of_message(conn, user.id, message.reply_to_message.message_id)
+            await replied_ticket(conn, message.chat_id, message.reply_to_message.message_id)
             if message.reply_to_message
             else None
         )
     if pending is not None and pending.kind in PENDING_KINDS:
         await _answer_pending(update, context, user, services, pending.kind, pending.ticket_id)
         raise ApplicationHandlerStop
+    if replied is None and (message.document or message.photo):
+        async with services.db.read() as conn:
+            replied = await ticket_written_to(conn, user, message.chat_id)
     if replied is not None:
         await _relay(update, context, user, replied, question=False)
         raise ApplicationHandlerStop
@@ -484,8 +507,11 @@ async def _answer_pending(
     assert message is not None
     language = user.language
     text = message.text or ""
-    if kind in {"resolve", "time", "comment"} and not text.strip():
-        await reply(update, context, t(language, f"input.{kind}"))
+    if kind in {"resolve", "time", "comment"} and not has_visible_text(text):
+        async with services.db.read() as conn:  # asked again, as the button asked it
+            ticket = await tickets.get_ticket(conn, ticket_id)
+        reference = ticket.reference if ticket else ""
+        await reply(update, context, t(language, f"input.{kind}", reference=reference))
         return
     if kind in {"ask", "reply"}:
         finished = (

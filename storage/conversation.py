@@ -73,6 +73,19 @@ async def message_by_source(
     return TicketMessage.model_validate(dict(row)) if row else None
 
 
+async def last_message_from(
+    conn: aiosqlite.Connection, chat_id: int, author_id: int
+) -> TicketMessage | None:
+    """The last message `author_id` wrote from `chat_id` that was kept on a ticket."""
+    async with conn.execute(
+        "SELECT * FROM ticket_messages WHERE source_chat_id = ? AND author_id = ?"
+        " ORDER BY source_message_id DESC LIMIT 1",
+        (chat_id, author_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return TicketMessage.model_validate(dict(row)) if row else None
+
+
 async def edit_message(
     conn: aiosqlite.Connection, message_id: int, body: str, now: datetime
 ) -> None:

@@ -220,3 +220,79 @@ def test_durations_people_write() -> None:
             assert bad.problem == problem, typed
         else:
             raise AssertionError(typed)
+
+
+async def test_a_file_after_a_text_reaches_the_same_ticket(bot: Emulator) -> None:
+    _, marie, jean, luc, reference = await _taken(bot)
+    await jean.click("Poser une question")
+    await jean.send("Pouvez-vous nous envoyer vos statuts?")
+    # The lead's document right after his text: to the contact, on the same ticket.
+    replies = await jean.send_document("grille.pdf", caption="La grille à remplir")
+    assert "Transmis" in replies[-1].text and reference in replies[-1].text
+    assert marie.last.kind == "document" and reference in marie.last.text
+    # The contact answers with a text (Reply), then sends the document and a photo on its own.
+    await marie.click("Répondre", marie.chat[-2])
+    await marie.send("Oui, les voici.")
+    replies = await marie.send_document("statuts.pdf")
+    assert "Transmis" in replies[-1].text and reference in replies[-1].text
+    assert jean.last.kind == "document" and reference in jean.last.text
+    await marie.send_photo(caption="Et la page signée")
+    assert jean.last.kind == "photo" and "page signée" in jean.last.text
+    # A Telegram reply to her own message of the ticket reaches it too.
+    answered = next(m for m in marie.written if m.get("text") == "Oui, les voici.")
+    file_id, unique = bot.api.new_file_id("doc")
+    document = {"file_id": file_id, "file_unique_id": unique, "file_name": "annexe.pdf"}
+    await bot.feed({"message": marie._message(document=document, reply_to_message=answered)})
+    assert jean.last.kind == "document" and jean.last.file_id == file_id
+    assert not any(m.file_id == file_id for m in luc.chat)
+    async with bot.services.db.read() as conn:
+        kept = await conversation.ticket_messages(conn, 1)
+    assert [(m.kind, m.file_name) for m in kept] == [
+        ("text", None),
+        ("document", "grille.pdf"),
+        ("text", None),
+        ("document", "statuts.pdf"),
+        ("photo", None),
+        ("document", "annexe.pdf"),
+    ]
+
+
+async def test_a_file_goes_to_the_form_or_nowhere_when_the_ticket_is_not_being_written(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, _, reference = await _taken(bot)
+    await marie.send(f"/ticket {reference}")
+    await marie.click("Répondre")
+    await marie.send("Une précision.")
+    # A request form started since: at the attachments step, the file is an attachment.
+    await marie.send("/new")
+    await marie.click("Ressources humaines")
+    await marie.send("Un objet correct")
+    await marie.send("Une description suffisamment longue pour passer.")
+    await marie.click("Normale")
+    await marie.click("Pas de date")
+    replies = await marie.send_document("cv.pdf")
+    assert "Fichier reçu (1/5)" in replies[-1].text
+    assert not any(m.kind == "document" for m in jean.chat)
+    await marie.send("/cancel")
+    # Once the ticket is closed, a file is not for it.
+    await jean.click("Résoudre", jean.find_button("Résoudre")[0])
+    await jean.send("Résolu.")
+    await marie.click("C'est réglé")
+    replies = await marie.send_document("tard.pdf")
+    assert "/new" in replies[-1].text
+    assert len(await _messages(bot)) == 1
+    assert not any(m.kind == "document" for m in jean.chat)
+
+
+async def test_a_blank_note_is_asked_again(bot: Emulator) -> None:
+    _, marie, jean, _, reference = await _taken(bot)
+    await jean.click("Résoudre", jean.find_button("Résoudre")[0])
+    for blank in ("\u200b\u200b\u200b", "\u2060\ufeff\u00ad", "\u200e \u3164"):
+        replies = await jean.send(blank)
+        assert "résolution" in replies[-1].text and reference in replies[-1].text
+    async with bot.services.db.read() as conn:
+        ticket = await tickets.get_ticket(conn, 1)
+    assert ticket is not None and ticket.status.value == "assigned"
+    await jean.send("Réglé avec le conseil.")
+    assert "Réglé avec le conseil" in marie.last.text

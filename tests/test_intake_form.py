@@ -206,10 +206,6 @@ async def test_stale_form_buttons_are_refused(bot: Emulator) -> None:
     marie = await _contact(bot)
     first = (await marie.send("/new"))[-1]
     await marie.click("Services juridiques", first)
-    # Pressing a field again on the old question (its buttons are gone; forge the press).
-    replies = await marie.press("f:field:1:3", first)
-    assert replies == [] and marie.last_answer and "plus valide" in (marie.last_answer.text or "")
-    assert await _step(bot, marie) is FormStep.SUBJECT
     for forged in (
         "f:send:999",
         "f:urgency:1:urgent",
@@ -247,3 +243,123 @@ async def test_leads_and_admins_cannot_use_the_form(bot: Emulator) -> None:
     for person in (boss, jean):
         replies = await person.send("/new")
         assert "pas accès" in replies[-1].text
+
+
+async def test_an_old_button_of_the_open_draft_shows_its_current_step(bot: Emulator) -> None:
+    marie = await _contact(bot)
+    first = (await marie.send("/new"))[-1]
+    old_field = first.button("Services juridiques")
+    assert old_field is not None
+    press = marie.callback(old_field, first)
+    await bot.feed(press)
+    # The same press comes again, as when the bot is restarted after a crash mid-way: the
+    # step was saved, the contact is shown where the draft is, not a dead end.
+    await bot.feed(press)
+    assert "Objet" in marie.last.text and marie.last.button("✖️ Annuler la demande")
+    answer = bot.api.answers[press["callback_query"]["id"]]
+    assert "plus valide" not in (answer.text or "") and "étape précédente" in (answer.text or "")
+    assert await _step(bot, marie) is FormStep.SUBJECT
+    await marie.send("Un objet correct")
+    await marie.send("Une description suffisamment longue pour passer.")
+    urgency = marie.last
+    old_urgency = urgency.button("Critique")
+    assert old_urgency is not None
+    await marie.click("Normale", urgency)
+    await marie.click("Pas de date")
+    await marie.click("Continuer sans")
+    # At the review, an old button of earlier steps (left on screen): the review again, as is.
+    for data, message in ((old_urgency, urgency), (old_field, first)):
+        replies = await marie.press(data, message)
+        assert "Récapitulatif" in replies[-1].text and "Normale" in replies[-1].text, data
+        assert marie.last.button("Envoyer") is not None
+    # The old Send of the review, while an edit is under way: the step being edited, no ticket.
+    review = marie.last
+    old_send = review.button("Envoyer")
+    assert old_send is not None
+    await marie.click("Modifier")
+    await marie.click("Objet")
+    replies = await marie.press(old_send, review)
+    assert "Objet" in replies[-1].text and "Valeur actuelle" in replies[-1].text
+    async with bot.services.db.read() as conn:
+        assert await tickets.count_contact_tickets(conn, marie.id) == 0
+    replies = await marie.send("Un autre objet correct")
+    assert "Récapitulatif" in replies[-1].text and "Un autre objet correct" in replies[-1].text
+
+
+async def test_a_field_switched_off_before_send_takes_the_contact_back_to_it(
+    bot: Emulator,
+) -> None:
+    boss, marie, jean, luc = await flows.world(bot)
+    await flows.file_request(marie)  # an open request: switching the field off is confirmed
+    await flows.fill_form(marie, subject="Deuxième demande juridique")
+    review = marie.last
+    await boss.send("/domain off legal")
+    await boss.click("Désactiver quand même")
+    seen_by_jean = len(jean.chat)
+    replies = await marie.click("Envoyer", review)
+    assert "Services juridiques" in replies[0].text and "n'est plus offert" in replies[0].text
+    assert "pas été envoyée" in replies[0].text
+    assert "Dans quel domaine" in replies[-1].text
+    labels = [label for label, _ in replies[-1].buttons]
+    assert not any("juridiques" in label for label in labels)
+    assert any("ressources humaines" in label for label in labels)
+    assert not review.buttons
+    async with bot.services.db.read() as conn:
+        assert await tickets.count_contact_tickets(conn, marie.id) == 1
+        draft = await drafts.open_draft(conn, marie.id)
+    assert draft is not None and draft.step is FormStep.FIELD
+    assert draft.subject == "Deuxième demande juridique" and draft.urgency is Urgency.URGENT
+    assert len(jean.chat) == seen_by_jean
+    # Back to the review without another field: the field is asked again.
+    replies = await marie.click("Retour au récapitulatif")
+    assert "n'est plus offert" in replies[0].text and "Dans quel domaine" in replies[-1].text
+    # Another field: back at the review with everything else as it was, then sent.
+    replies = await marie.click("Ressources humaines")
+    review_text = replies[-1].text
+    assert "Récapitulatif" in review_text and "Gestion des ressources humaines" in review_text
+    assert "Deuxième demande juridique" in review_text and "Urgente" in review_text
+    replies = await marie.click("Envoyer")
+    assert "CREC-2026-0002" in replies[-1].text
+    async with bot.services.db.read() as conn:
+        ticket = await tickets.ticket_by_reference(conn, "CREC-2026-0002")
+    assert ticket is not None and ticket.field_id == 2
+    assert ticket.subject == "Deuxième demande juridique"
+    assert "CREC-2026-0002" in luc.last.text and len(jean.chat) == seen_by_jean
+
+
+INVISIBLE = [
+    "\u200b" * 10,  # zero-width spaces
+    "\u200d\u200c" * 5,  # joiners
+    "\ufeff" * 6,  # byte-order marks
+    "\u2060\u00ad" * 4,  # word joiner, soft hyphen
+    "\u200e\u200f\u202a\u202c\u2066\u2069" * 2,  # bidi marks and isolates
+    "\ufe0f\ufe0e\U000e0100" * 3,  # variation selectors
+    "\u3000\u2007\u00a0\u205f" * 3,  # spaces
+    "\u3164\u2800\u115f" * 3,  # a Hangul filler, the blank Braille pattern
+    "\U000e0041\U000e0042\u180e" * 3,  # tags, Mongolian vowel separator
+    "abc\u200b\u200b\u200b\u200b",  # three visible characters
+]
+
+
+async def test_a_text_of_invisible_characters_is_not_a_subject_or_a_description(
+    bot: Emulator,
+) -> None:
+    marie = await _contact(bot)
+    await marie.send("/new")
+    await marie.click("Services juridiques")
+    for text in INVISIBLE:
+        replies = await marie.send(text)
+        assert "trop court" in replies[0].text and "Objet" in replies[-1].text, ascii(text)
+    assert await _step(bot, marie) is FormStep.SUBJECT
+    await marie.send("Un objet \u200bcorrect")
+    for text in INVISIBLE:
+        replies = await marie.send(text * 3)
+        assert "trop courte" in replies[0].text, ascii(text)
+    replies = await marie.send("Courte \u200b" * 3)  # 18 visible characters
+    assert "trop courte" in replies[0].text
+    assert await _step(bot, marie) is FormStep.DESCRIPTION
+    # Accents, emoji and joined emoji count as what they look like.
+    await marie.send("Révision des règlements 👨\u200d👩\u200d👧 ❤\ufe0f, e\u0301te\u0301")
+    async with bot.services.db.read() as conn:
+        draft = await drafts.open_draft(conn, marie.id)
+    assert draft is not None and draft.step is FormStep.URGENCY

@@ -199,3 +199,55 @@ async def test_concurrent_takes_from_many_leads_have_one_winner(bot: Emulator) -
         if "Vous avez pris" in ((lead.last_answer and lead.last_answer.text) or "")
     ]
     assert len(winners) == 1
+
+
+TICKET_PRESSES = [
+    "take",
+    "start",
+    "confirm",
+    "reopen",
+    "cancelok",
+    "ask",
+    "resolve",
+    "time",
+    "reply",
+    "reassign",
+    "to:{id}:3001",
+    "hist",
+    "hist:{id}:1",
+    "card",
+    "cancel",
+    "rate:{id}:5",
+    "nocomment",
+]
+
+
+async def test_forged_presses_say_the_same_of_existing_and_missing_tickets(
+    bot: Emulator,
+) -> None:
+    boss, marie, _, _ = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    paul = await flows.contact(bot, boss, 2002, "Paul")
+    eric = await flows.lead(bot, boss, 3003, "Eric", "web")
+    before = await _database_dump(bot)
+    for person in (paul, eric):
+        for press in TICKET_PRESSES:
+            seen = []
+            for ticket_id in (1, 999):
+                data = f"t:{press.format(id=ticket_id)}"
+                if "{id}" not in press:
+                    data += f":{ticket_id}"
+                replies = await person.press(data)
+                said = person.last_answer
+                seen.append(([r.text for r in replies], said and (said.text, said.show_alert)))
+            assert seen[0] == seen[1], (person.first_name, press, seen)
+        # /ticket and /log: the same words for a ticket they may not see and for none at all.
+        for command in ("/ticket {ref}", "/log {ref} 1h"):
+            if command.startswith("/log") and person is paul:
+                continue
+            texts = [
+                (await person.send(command.format(ref=ref)))[-1].text.replace(ref, "REF")
+                for ref in (reference, "CREC-2026-0999")
+            ]
+            assert texts[0] == texts[1], (person.first_name, command, texts)
+    assert await _database_dump(bot) == before
