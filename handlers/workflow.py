@@ -69,7 +69,8 @@ async def _may_see(context: Context, user: User, ticket: Ticket) -> bool:
 
 
 async def _explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
-    """Say why an action did not happen, in the person's words."""
+    """Say why an action did not happen, in the person's words. To someone who may not see the
+    ticket, the same words as for a ticket that does not exist: they learn nothing of it."""
     language = user.language
     if (
         outcome.ticket is None
