@@ -12,7 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 import handlers
-from bot import jobs
+from bot import errorreports, jobs
 from bot.clock import Clock, SystemClock
 from bot.commands import menu
 from bot.config import Settings
@@ -20,6 +20,7 @@ from bot.i18n import LANGUAGES
 from bot.inbox import DurableQueue, Inbox, IntakeApplication, KeepingJSONRequest
 from bot.outbox import Outbox
 from bot.ratelimit import ChatRateLimiter
+from bot.retry import RetryingRateLimiter
 from bot.services import KEY, Services
 from bot.updates import PerChatUpdateProcessor
 from storage import Database
@@ -56,8 +57,13 @@ def build_application(
         )
         # Keeps sends inside Telegram's limits (overall, per chat, per group); a 429 is raised
         # to the outbox, which pauses (max_retries=0). The in-process Bot API of the tests and
-        # the sandbox has no limits: pacing it in real time would only make them slow.
-        .rate_limiter(ChatRateLimiter() if request is None else AIORateLimiter(max_retries=0))
+        # the sandbox has no limits: pacing it in real time would only make them slow. Around
+        # it, a direct reply that fails for a passing reason is tried again (bot/retry.py).
+        .rate_limiter(
+            RetryingRateLimiter(
+                ChatRateLimiter() if request is None else AIORateLimiter(max_retries=0)
+            )
+        )
         # People are handled concurrently, each chat in order (bot/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
         # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).
@@ -125,7 +131,14 @@ async def _set_default_menus(app: IntakeApp) -> None:
 
 
 async def _on_stop(app: IntakeApp) -> None:
-    outbox = services_of(app).outbox
+    services = services_of(app)
+    try:  # errors counted and not yet reported: a summary in the outbox, sent after a restart
+        await errorreports.send_summaries(
+            services, errorreports.groups_of(app.bot_data), every=True
+        )
+    except Exception:
+        log.exception("could not queue the summary of the errors counted")
+    outbox = services.outbox
     if outbox is not None:
         await outbox.stop()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.errorreports import schedule_jobs as schedule_error_summaries
 from bot.lifecycle import schedule_jobs as schedule_lifecycle
 from bot.sla import schedule_jobs as schedule_service_levels
 
@@ -13,4 +14,5 @@ from bot.sla import schedule_jobs as schedule_service_levels
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Put every recurring job of the bot on the application's JobQueue."""
     schedule_lifecycle(app)
+    schedule_error_summaries(app)
     schedule_service_levels(app)

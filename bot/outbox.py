@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.clock import Clock
 from bot.i18n import t
 from bot.logs import log_event
+from bot.retry import left_to_caller
 from storage import Database, people, tickets
 from storage import outbox as repo
 from storage.models import OutboxMessage, OutboxStatus
@@ -186,7 +187,8 @@ class Outbox:
         """Try one row; False when every send must pause (429)."""
         now = self.clock.now()
         try:
-            message_id = await self._call(row)
+            with left_to_caller():  # retried here, with backoff: not also at once (bot/retry.py)
+                message_id = await self._call(row)
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -1,27 +1,29 @@
-"""The one error handler: log, tell the person briefly, report to the admins (never the token)."""
+"""The one error handler: log, tell the person briefly, report to the admins (never the token).
+
+Reports of the same kind are grouped, at most one every few minutes (bot/errorreports.py).
+"""
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.i18n import Html, t
-from bot.logs import redact
+from bot import errorreports
+from bot.i18n import t
+from bot.logs import log_event, redact
 from bot.services import get_services
-from bot.tickets import message_payload
 from handlers.common import Context, telegram_language
-from storage import outbox, people
+from storage import people
 
 log = logging.getLogger(__name__)
 REPORT_LIMIT = 600
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the error; apologise to the user; queue a short report for the admins."""
+    """Log the error; apologise to the user; report to the admins (grouped by kind)."""
     error = context.error
     log.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_user is not None:
@@ -49,24 +51,15 @@ async def _tell(update: Update, context: Context) -> None:
     except TelegramError:
         log.warning("could not tell user %s about the error", user_id)
     detail = redact(f"{type(error).__name__}: {error}", secrets)[:REPORT_LIMIT]
+    # Reports of one kind are grouped: the first at once, the next ones counted (bot/errorreports).
+    kind = errorreports.kind_of(error)
+    report = errorreports.groups_of(context.bot_data).note(
+        kind, detail, user_id, services.clock.now()
+    )
+    if report is None:
+        log_event(log, "error.counted", logging.INFO, error=kind[0], place=kind[1])
+        return
     try:
-        async with services.db.transaction() as conn:
-            settings = services.settings
-            admins = await people.admins_to_tell(
-                conn, settings.admin_ids, settings.default_language
-            )
-            for admin_id, admin_language in admins:
-                text = t(
-                    admin_language, "report.error", user=user_id, detail=Html(html.escape(detail))
-                )
-                await outbox.enqueue(
-                    conn,
-                    chat_id=admin_id,
-                    method="send_message",
-                    payload=message_payload(text),
-                    purpose="error_report",
-                    now=services.clock.now(),
-                )
-        services.wake_outbox()
+        await errorreports.queue(services, report)
     except Exception:
         log.exception("could not queue the error report")

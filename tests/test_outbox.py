@@ -116,7 +116,10 @@ async def test_bad_request_is_recorded_as_failed(bot: Emulator, api: FakeBotAPI)
 async def test_the_application_uses_ptbs_rate_limiter(bot: Emulator) -> None:
     from telegram.ext import AIORateLimiter  # noqa: PLC0415
 
-    assert isinstance(bot.app.bot.rate_limiter, AIORateLimiter)
+    from bot.retry import RetryingRateLimiter  # noqa: PLC0415
+
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, RetryingRateLimiter) and isinstance(limiter.inner, AIORateLimiter)
 
 
 async def test_background_worker_delivers_without_being_asked(settings, api) -> None:  # type: ignore[no-untyped-def]

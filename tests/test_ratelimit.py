@@ -279,6 +279,8 @@ async def test_a_broadcast_stays_under_the_overall_limit_at_real_speed() -> None
 def test_the_application_paces_with_chat_rate_limiter(tmp_path: Path) -> None:
     """In production (a real HTTP client) sends are paced per chat, overall and per group."""
     from bot.app import build_application  # noqa: PLC0415
+    from bot.retry import RetryingRateLimiter  # noqa: PLC0415
     from tests.conftest import make_settings  # noqa: PLC0415
 
-    assert isinstance(build_application(make_settings(tmp_path)).bot.rate_limiter, ChatRateLimiter)
+    limiter = build_application(make_settings(tmp_path)).bot.rate_limiter
+    assert isinstance(limiter, RetryingRateLimiter) and isinstance(limiter.inner, ChatRateLimiter)
