@@ -1,10 +1,12 @@
 """`intake-bot sandbox`: the whole bot in a terminal chat, without Telegram.
 
 The sandbox is not a second bot. It starts the very application of `intake-bot run` through
-`bot.emulator` (the in-process Bot API), seeds demo data by typing the admin's own commands and
-opening the invite links it answers, then lets you chat as the contact, a lead or the admin.
-What the bot sends to the other personas appears under their name, so a whole workflow (file a
-request, get notified, take it) can be played on one machine. Nothing here opens a socket.
+`bot.emulator` (the in-process Bot API), creates demo data through the bot's own flows
+(bot/demo.py: federations, a lead per field with their rates, three months of requests), then
+lets you chat as a contact, a lead or the admin. What the bot sends to the other personas
+appears under their name, so a whole workflow (file a request, get notified, take it) can be
+played on one machine. Every file the bot sends, and every file you send with `/file`, is
+saved in a folder, and its path printed. Nothing here opens a socket.
 """
 
 from __future__ import annotations
@@ -19,77 +21,45 @@ import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TextIO, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 from pydantic import SecretStr
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.demo import (
+    ADMIN,
+    BY_KEY,
+    FEDERATIONS,
+    LEAD_FIELDS,
+    PERSONAS,
+    Demo,
+    DemoError,
+    Persona,
+    ReplayClock,
+    Summary,
+)
 from bot.emulator import Emulator, FakeBotAPI, Person, Sent
 from bot.logs import setup_logging
-from storage import people
+from bot.savedfiles import SavedFiles
+from bot.terminal import LineSource, line_source, render_html, use_color
+from storage.models import TicketStatus
 
 TOKEN = "sandbox:token"  # noqa: S105 - a placeholder: the fake Bot API never checks it
-
-# Telegram user ids of the demo personas: far from the fake bot's own id (7_000_000_001) and
-# fixed, so that `--db PATH` finds the same people again in a later session.
-ADMIN = 9_000_000_001
-CONTACT = 9_000_000_002
-LEAD_BASE = 9_000_000_010
-FEDERATION = ("DEMO", "Fédération de démonstration")
-# Every default field but `other`, which the bot routes to the admins.
-LEAD_FIELDS = ("legal", "hr", "marketing", "events", "web", "it")
-
-_START_TOKEN = re.compile(r"[?&]start=([A-Za-z0-9_-]+)")
+FILES = "sandbox-files"  # the folder of saved files, beside the database by default
 
 Button: TypeAlias = tuple[str, str]
 
-
-@dataclass(frozen=True)
-class Persona:
-    """Someone you can play: a demo user of the bot."""
-
-    key: str  # what `/as` takes and the prompt shows: "contact", "lead legal", "admin"
-    title: str  # how headers name them: "Lead (legal)"
-    user_id: int
-    first_name: str
-    last_name: str
-    field: str | None = None  # the field code of a lead
-
-    @property
-    def label(self) -> str:
-        """Title and name, e.g. `Lead (legal) · Louis Roy`."""
-        return f"{self.title} · {self.first_name} {self.last_name}"
-
-
-_LEAD_NAMES = {
-    "legal": ("Louis", "Roy"),
-    "hr": ("Héloïse", "Côté"),
-    "marketing": ("Mathieu", "Bouchard"),
-    "events": ("Émilie", "Gauthier"),
-    "web": ("William", "Morin"),
-    "it": ("Isabelle", "Lavoie"),
-}
-
-PERSONAS: tuple[Persona, ...] = (
-    Persona("contact", "Contact", CONTACT, "Camille", "Gagnon"),
-    *(
-        Persona(f"lead {code}", f"Lead ({code})", LEAD_BASE + n, *_LEAD_NAMES[code], field=code)
-        for n, code in enumerate(LEAD_FIELDS, start=1)
-    ),
-    Persona("admin", "Admin", ADMIN, "Claire", "Tremblay"),
-)
-BY_KEY = {p.key: p for p in PERSONAS}
-
-BANNER = """\
+_OTHER_CONTACTS = "|".join(p.key.split()[1] for p in PERSONAS if p.key.startswith("contact "))
+BANNER = f"""\
 intake-bot sandbox — the real bot, in this terminal, without Telegram.
                      Le vrai bot, dans ce terminal, sans Telegram.
-You play / vous jouez : contact (Camille, DEMO) · lead <field> · admin (Claire)
-  /as contact | /as lead [legal|hr|marketing|events|web|it] | /as admin
-                   switch persona / changer de personnage
+You play / vous jouez : contact (Camille, CQCH) · lead <field> · admin (Claire)
+  /as contact [{_OTHER_CONTACTS}]   /as lead [{"|".join(LEAD_FIELDS)}]
+  /as admin        switch persona / changer de personnage
   1, 2, 3…         press that button of the latest message / touche ce bouton
   /file PATH       send a document / envoie un document    (/photo: a photo)
   /sandbox         this help / cette aide      /quit or Ctrl-D: leave / quitter
@@ -100,128 +70,11 @@ HELP_MORE = """\
   /sticker         send a sticker (to see how the bot answers) / envoie un autocollant
   /as              list the personas / liste les personnages"""
 
-
-# -- showing HTML in a terminal -----------------------------------------------------------------
-
-_SGR = {  # Select Graphic Rendition codes per Telegram tag
-    "b": "1", "strong": "1", "i": "3", "em": "3", "u": "4", "ins": "4",
-    "s": "9", "strike": "9", "del": "9", "code": "36", "pre": "36",
-    "a": "4;34", "tg-spoiler": "7", "blockquote": "3",
-}  # fmt: skip
-# Without colours, the markers that keep code and spoilers recognisable.
-_PLAIN = {"code": "`", "tg-spoiler": "||"}
-_QUOTE = "│ "
-_PRE = "    "
-
-
-class _TerminalHtml(HTMLParser):
-    """Telegram HTML → terminal text: ANSI styles (or plain markers), indented blocks."""
-
-    def __init__(self, color: bool) -> None:
-        super().__init__(convert_charrefs=True)  # entities arrive decoded in handle_data
-        self.color = color
-        self.parts: list[str] = []
-        self.styles: list[str] = []  # SGR codes in force, outermost first
-        self.open_tags: list[str] = []
-        self.blocks: list[str] = []  # line prefixes of the blockquotes and pre blocks we are in
-        self.links: list[tuple[str | None, list[str]]] = []  # href and text of open <a>
-        self.break_due = False  # a block just ended: what follows starts a new line
-        self.line_start = True  # nothing written yet on the current line
-
-    # Blocks: Telegram shows <blockquote> and <pre> on their own lines; we indent them.
-
-    def _new_line(self) -> None:
-        self.parts.append("\n" + "".join(self.blocks))
-        self.line_start = True
-
-    def _write(self, text: str) -> None:
-        if not text:
-            return
-        if self.break_due:
-            self.break_due = False
-            if not text.startswith("\n"):
-                self._new_line()
-        self.parts.append(text.replace("\n", "\n" + "".join(self.blocks)))
-        self.line_start = text.endswith("\n")
-        for _href, words in self.links:
-            words.append(text)
-
-    def _style(self, code: str | None) -> None:
-        if not self.color:
-            return
-        if code is not None:
-            self.styles.append(code)
-            self.parts.append(f"\x1b[{code}m")
-        else:  # one style ends: reset, then restore the outer ones
-            self.styles.pop()
-            self.parts.append("\x1b[0m" + "".join(f"\x1b[{c}m" for c in self.styles))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "span" and ("class", "tg-spoiler") in attrs:
-            tag = "tg-spoiler"
-        if tag not in _SGR:  # tg-emoji and the like: their text is all there is to show
-            return
-        self.open_tags.append(tag)
-        if tag in {"blockquote", "pre"}:
-            if not self.line_start:
-                self._new_line()
-            self.break_due = False
-            prefix = _QUOTE if tag == "blockquote" else _PRE
-            self.blocks.append(prefix)
-            self.parts.append(prefix)
-        elif tag == "a":
-            self.links.append((dict(attrs).get("href"), []))
-        if not self.color and tag in _PLAIN and "pre" not in self.open_tags[:-1]:
-            self.parts.append(_PLAIN[tag])
-        self._style(_SGR[tag])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "span" and self.open_tags and self.open_tags[-1] == "tg-spoiler":
-            tag = "tg-spoiler"
-        if tag not in _SGR or tag not in self.open_tags:
-            return
-        while self.open_tags:  # closes what Telegram would have refused to leave open, too
-            current = self.open_tags.pop()
-            self._style(None)
-            if not self.color and current in _PLAIN and "pre" not in self.open_tags:
-                self.parts.append(_PLAIN[current])
-            if current in {"blockquote", "pre"}:
-                self.blocks.pop()
-                self.break_due = True
-            elif current == "a":
-                href, words = self.links.pop()
-                if href and href != "".join(words):
-                    self.parts.append(f" ({href})")
-            if current == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        self._write(data)
-
-    def result(self) -> str:
-        self.close()
-        text = "".join(self.parts)
-        if self.color and self.styles:
-            text += "\x1b[0m"
-        return text
-
-
-def render_html(html: str, *, color: bool) -> str:
-    """A bot message's HTML as a terminal shows it, entities decoded.
-
-    With `color`, bold is ANSI bold, <code> cyan, and so on; without, <code> goes between
-    backticks. Blockquotes and <pre> are indented blocks; a link is followed by its address.
-    """
-    renderer = _TerminalHtml(color)
-    renderer.feed(html)
-    return renderer.result()
-
-
 # -- the sandbox ------------------------------------------------------------------------------
 
 
 class SandboxError(Exception):
-    """The sandbox cannot go on (e.g. the demo data could not be created)."""
+    """The sandbox cannot go on (e.g. no folder to save the files in)."""
 
 
 @dataclass
@@ -233,10 +86,11 @@ class _Shown:
 class Sandbox:
     """The personas, what they type, and what the bot answered them, on a terminal."""
 
-    def __init__(self, emulator: Emulator, out: TextIO, *, color: bool) -> None:
+    def __init__(self, emulator: Emulator, out: TextIO, *, color: bool, files: SavedFiles) -> None:
         self.emulator = emulator
         self.out = out
         self.color = color
+        self.files = files
         self.persons: dict[str, Person] = {
             p.key: emulator.person(p.user_id, p.first_name, last_name=p.last_name)
             for p in PERSONAS
@@ -286,11 +140,16 @@ class Sandbox:
             yield "    " + "   ".join(cells)
 
     def show_message(self, sent: Sent, *, edited: bool = False) -> None:
-        """One message of the bot: its text, rendered, then its buttons, numbered."""
+        """One message of the bot: its text, rendered, then its buttons, numbered; a file is
+        saved (once) and its path printed."""
         body = render_html(sent.html, color=self.color)
+        saved = self.files.keep(sent)
         if sent.kind != "text":
             icon = {"document": "📎", "photo": "🖼"}.get(sent.kind, "•")
-            body = f"{icon} {sent.kind} {sent.file_id}" + (f"\n{body}" if body else "")
+            what = saved.name if saved else f"{sent.kind} {sent.file_id}"
+            body = f"{icon} {what}" + (f"\n{body}" if body else "")
+        if saved is not None:
+            body += f"\n📎 saved: {saved}"
         if edited:
             body = self._paint("2", "(edited) ") + body
         # "»" marks where each message starts: several often arrive at once.
@@ -337,41 +196,17 @@ class Sandbox:
 
     # -- demo data ------------------------------------------------------------------------------
 
-    async def _registered(self, persona: Persona) -> bool:
-        async with self.emulator.services.db.read() as conn:
-            return await people.get_user(conn, persona.user_id) is not None
+    async def seed(self, now: datetime | None = None) -> Summary | None:
+        """Create the demo data through the bot's own flows (bot/demo.py): the federations and
+        the personas if missing, then, on a database without requests, three months of them.
 
-    async def _open_invite(self, command: str, persona: Persona) -> None:
-        """The admin asks for an invite; the persona opens the link from the admin's reply."""
-        admin = self.persons["admin"]
-        replies = await admin.send(command)
-        found = next((m for r in replies if (m := _START_TOKEN.search(r.text))), None)
-        if found is None:
-            said = replies[-1].text if replies else "nothing"
-            raise SandboxError(f"{command!r} gave no invite link; the bot said: {said}")
-        await self.persons[persona.key].send(f"/start {found.group(1)}")
-        if not await self._registered(persona):
-            raise SandboxError(f"{persona.label} could not register with the invite of {command}")
-
-    async def seed(self) -> bool:
-        """Create the demo data through the bot's own commands; False if it was already there.
-
-        The admin (an `ADMIN_IDS` user) types `/start`, `/addfederation`, `/invite` and
-        `/invitelead`; each persona opens the link from the admin's reply with `/start`, as in
-        Telegram. Only people missing from the database are invited, so `--db` may be reused.
+        The summary of that history; None if the database had requests already (`--db`).
+        The application must run on a `ReplayClock` (see `running`).
         """
-        missing = [p for p in PERSONAS if not await self._registered(p)]
-        if not missing:
-            return False
-        admin = self.persons["admin"]
-        await admin.send("/start")
-        if BY_KEY["contact"] in missing:
-            await admin.send("/addfederation {} {}".format(*FEDERATION))  # answers "exists" if so
-            await self._open_invite(f"/invite {FEDERATION[0]}", BY_KEY["contact"])
-        for persona in missing:
-            if persona.field is not None:
-                await self._open_invite(f"/invitelead {persona.field}", persona)
-        return True
+        clock = self.emulator.services.clock
+        if not isinstance(clock, ReplayClock):
+            raise SandboxError("the sandbox's application needs a ReplayClock")
+        return await Demo(self.emulator, self.persons, clock).seed(now)
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -428,7 +263,9 @@ class Sandbox:
             persona = max(leads, key=lambda p: self._last_received.get(p.key, 0))
         else:
             key = " ".join(words)
-            persona_or_none = BY_KEY.get(key) or BY_KEY.get(f"lead {key}")
+            persona_or_none = (
+                BY_KEY.get(key) or BY_KEY.get(f"lead {key}") or BY_KEY.get(f"contact {key}")
+            )
             if persona_or_none is None:
                 choices = ", ".join(p.key for p in PERSONAS)
                 self.error(f"no persona {wanted!r}; choose one of: {choices}")
@@ -465,90 +302,33 @@ class Sandbox:
             self.say(self._paint("33", f"» ({kind}) {answer.text}"))
 
     async def send_file(self, argument: str) -> None:
-        """`/file PATH`: send that file as a document (the fake needs its name, size, type)."""
+        """`/file PATH`: send that file as a document (the fake needs its name, size, type),
+        and keep a copy in the sandbox's folder, as the bot's files are."""
         if not argument:
             self.error("usage: /file PATH")
             return
         try:
-            name, size, mime = await asyncio.to_thread(describe_file, argument)
+            path, size, mime = await asyncio.to_thread(describe_file, argument)
         except FileNotFoundError as exc:
             self.error(f"no such file: {exc}")
             return
-        self.note(f"sending {name} ({size} bytes, {mime})")
-        await self.person.send_document(file_name=name, mime_type=mime, size=size)
+        self.note(f"sending {path.name} ({size} bytes, {mime})")
+        person = self.person
+        sent = len(person.written)
+        await person.send_document(file_name=path.name, mime_type=mime, size=size)
+        document = person.written[sent].get("document", {}) if len(person.written) > sent else {}
+        if "file_id" in document:
+            copy = await asyncio.to_thread(self.files.copy, document["file_id"], path)
+            self.say(f"  📎 saved: {copy}")
 
 
-def describe_file(argument: str) -> tuple[str, int, str]:
-    """Name, size and MIME type of the file at `argument` (quotes and ~ allowed)."""
+def describe_file(argument: str) -> tuple[Path, int, str]:
+    """The file at `argument` (quotes and ~ allowed), its size and MIME type."""
     path = Path(argument.strip("'\"")).expanduser()
     if not path.is_file():
         raise FileNotFoundError(str(path))
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return path.name, path.stat().st_size, mime
-
-
-# -- reading lines ----------------------------------------------------------------------------
-
-
-class LineSource(Protocol):
-    """Where typed lines come from."""
-
-    async def read(self, prompt: str) -> str | None:
-        """The next line (without its newline), or None at the end of input."""
-        ...
-
-
-class PipedLines:
-    """Lines from a pipe or a file, echoed after the prompt so the transcript reads as a chat."""
-
-    def __init__(self, stream: TextIO, out: TextIO) -> None:
-        self.stream = stream
-        self.out = out
-
-    async def read(self, prompt: str) -> str | None:
-        """The next line of the stream, or None at its end."""
-        # In a thread: the bot's event loop keeps running while we wait for input.
-        line = await asyncio.to_thread(self.stream.readline)
-        if not line:
-            return None
-        line = line.rstrip("\r\n")
-        print(f"{prompt}{line}", file=self.out, flush=True)
-        return line
-
-
-class TerminalLines:
-    """Lines typed in a terminal, with line editing and history (prompt_toolkit)."""
-
-    def __init__(self) -> None:
-        from prompt_toolkit import PromptSession  # noqa: PLC0415 - only for a terminal
-        from prompt_toolkit.history import InMemoryHistory  # noqa: PLC0415
-
-        self.session: PromptSession[str] = PromptSession(history=InMemoryHistory())
-
-    async def read(self, prompt: str) -> str | None:
-        """The next line typed; Ctrl-C clears the line, Ctrl-D ends the session."""
-        from prompt_toolkit.formatted_text import ANSI  # noqa: PLC0415
-
-        try:
-            return await self.session.prompt_async(ANSI(prompt))
-        except KeyboardInterrupt:
-            return ""
-        except EOFError:
-            return None
-
-
-def _line_source(out: TextIO) -> LineSource:
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        try:
-            return TerminalLines()
-        except ImportError:  # prompt_toolkit missing: plain lines still work
-            pass
-    return PipedLines(sys.stdin, out)
-
-
-def use_color(stream: TextIO) -> bool:
-    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    return path, path.stat().st_size, mime
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -565,15 +345,47 @@ def sandbox_settings(db_path: Path) -> Settings:
     return load_settings(**overrides)
 
 
-async def session(db_path: Path, source: LineSource, out: TextIO, *, color: bool) -> int:
-    """Run the bot on `db_path`, seed it, then chat until /quit or the end of input."""
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Emulator]:
+    """The application of `intake-bot run` on the in-process Bot API, on a clock that the
+    demo data can set in the past (bot/demo.py) and that otherwise tells real time."""
+    async with Emulator.running(settings, api=FakeBotAPI(), clock=ReplayClock()) as emulator:
+        yield emulator
+
+
+def describe(summary: Summary, today: date) -> list[str]:
+    """What the demo history holds, and what to try on it, in a few lines."""
+    counts = summary.states
+    states = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in TicketStatus if counts[s])
+    month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")  # the last whole one
+    return [
+        f"demo data ready: {len(FEDERATIONS)} federations, a lead and an hourly rate for every "
+        f"field, {summary.requests} requests since {summary.since:%Y-%m-%d}",
+        f"  {states}; {summary.minutes / 60:.1f} hours logged, {summary.ratings} ratings",
+        f"  try as admin: /stats, /stats {month}, /billing {month}, /export {month}; "
+        "as a lead: /queue",
+    ]
+
+
+async def session(
+    db_path: Path, source: LineSource, out: TextIO, *, color: bool, files: Path | None = None
+) -> int:
+    """Run the bot on `db_path`, seed it, then chat until /quit or the end of input.
+
+    Files are saved in `files` (default: `sandbox-files` beside the database).
+    """
     settings = sandbox_settings(db_path)
-    async with Emulator.running(settings, api=FakeBotAPI()) as emulator:
-        sandbox = Sandbox(emulator, out, color=color)
-        seeded = await sandbox.seed()
+    folder = (files or db_path.parent / FILES).resolve()
+    async with running(settings) as emulator:
+        sandbox = Sandbox(emulator, out, color=color, files=SavedFiles(folder))
+        now = datetime.now(UTC)
+        summary = await sandbox.seed(now)
         await emulator.deliver()  # whatever an earlier session of this database left queued
         sandbox.forget_all()
-        sandbox.say("demo data ready" if seeded else f"demo data ready (from {db_path})")
+        today = now.astimezone(settings.tz).date()
+        for said in describe(summary, today) if summary else [f"demo data ready (from {db_path})"]:
+            sandbox.say(said)
+        sandbox.say(f"files the bot sends, and yours: {folder}")
         sandbox.say(BANNER)
         sandbox.say()
         while (line := await source.read(sandbox.prompt())) is not None:
@@ -587,20 +399,45 @@ async def session(db_path: Path, source: LineSource, out: TextIO, *, color: bool
     return 0
 
 
-def main(db_path: str | None) -> int:
-    """`intake-bot sandbox [--db PATH]`: a temporary demo database unless PATH is given."""
+def files_folder(db_path: str | None, files: str | None) -> Path:
+    """Where files are saved: `files`, else `sandbox-files` beside the database, or in the
+    current folder for the temporary demo database (which goes away with its folder)."""
+    if files is not None:
+        folder = Path(files).expanduser()
+    elif db_path is not None:
+        folder = Path(db_path).expanduser().parent / FILES
+    else:
+        folder = Path(FILES)
+    folder = folder.resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SandboxError(f"cannot create the folder {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise SandboxError(f"cannot write files in {folder}")
+    return folder
+
+
+def main(db_path: str | None, files: str | None = None) -> int:
+    """`intake-bot sandbox [--db PATH] [--files DIR]`: a temporary demo database unless PATH
+    is given; files saved in DIR (default: `sandbox-files` beside the database)."""
     out = sys.stdout
     # Warnings and errors of the bot still reach stderr, as with `intake-bot run`.
     setup_logging([TOKEN], level=logging.WARNING)
     try:
+        folder = files_folder(db_path, files)
         with contextlib.ExitStack() as stack:
             if db_path is None:
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="intake-sandbox-"))
-                path = Path(folder) / "sandbox.db"
+                temporary = stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="intake-sandbox-")
+                )
+                path = Path(temporary) / "sandbox.db"
             else:
                 path = Path(db_path).expanduser()
-            return asyncio.run(session(path, _line_source(out), out, color=use_color(out)))
-    except (SettingsError, SandboxError) as exc:
+            return asyncio.run(
+                session(path, line_source(out), out, color=use_color(out), files=folder)
+            )
+    except (SettingsError, SandboxError, DemoError) as exc:
         print(f"intake-bot sandbox: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,21 +1,35 @@
-"""`intake-bot sandbox`: the terminal renderer, the personas in-process, and the real command
-in a subprocess that is not allowed to open a single network connection."""
+"""`intake-bot sandbox`: the terminal renderer, the demo data the bot's own flows create, the
+files it saves, and the real command in a subprocess that may not open a network connection."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot.emulator import Emulator, FakeBotAPI
-from bot.sandbox import BY_KEY, PERSONAS, Sandbox, render_html, sandbox_settings, session
+import pytest
+from openpyxl import load_workbook
+
+from bot.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
+from bot.emulator import Sent
+from bot.sandbox import Sandbox, SandboxError, files_folder, running, sandbox_settings, session
+from bot.savedfiles import SavedFiles, file_name
+from bot.terminal import render_html
+from storage.models import TicketStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
+PNG = b"\x89PNG\r\n\x1a\n"
+MONTREAL = ZoneInfo("America/Montreal")
+SAVED = re.compile(r"📎 saved: (.+)$", re.MULTILINE)
 
 # Run before the sandbox in the child: any connection or DNS look-up ends the process with 97,
 # whatever the code around it would have done with an exception.
@@ -36,19 +50,59 @@ SETTING_NAMES = ("TELEGRAM_", "ADMIN_IDS", "DATABASE_PATH", "DEFAULT_LANGUAGE", 
                  "TICKET_PREFIX")  # fmt: skip
 
 
-def run_sandbox(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_sandbox(script: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_NAMES)}
     env["NO_COLOR"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, "-c", RUN_CLI, "sandbox", *args],
         input=script,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
-        timeout=60,
+        timeout=120,
         check=False,
     )
+
+
+def last_month() -> str:
+    """The last whole month in Montréal, as `/billing` takes it."""
+    today = datetime.now(MONTREAL).date()
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+# -- the demo database, seeded once for the tests that only read it or start from it ----------
+
+
+async def _seed(path: Path) -> None:
+    async with running(sandbox_settings(path)) as emulator:
+        sandbox = Sandbox(emulator, io.StringIO(), color=False, files=SavedFiles(path.parent))
+        assert await sandbox.seed() is not None
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database the sandbox seeded (through the bot's flows), shared by this module's tests."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    asyncio.run(_seed(path))
+    return path
+
+
+@pytest.fixture
+def kept_db(demo_db: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded database, for a test that writes to it."""
+    copy = tmp_path / "kept.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
+
+
+@pytest.fixture
+def db(demo_db: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
+    yield conn
+    conn.close()
 
 
 # -- the renderer -----------------------------------------------------------------------------
@@ -84,58 +138,139 @@ def test_render_links_spoilers_and_unknown_tags() -> None:
     assert render_html('<tg-emoji emoji-id="1">👍</tg-emoji>', color=False) == "👍"
 
 
-# -- the sandbox in-process -------------------------------------------------------------------
+# -- the demo data ----------------------------------------------------------------------------
 
 
-async def test_seeding_registers_everyone_once_and_prints_nothing(tmp_path: Path) -> None:
+def _months(days: list[str]) -> set[str]:
+    return {d[:7] for d in days}
+
+
+def _local_days(moments: list[str]) -> list[str]:
+    return [datetime.fromisoformat(m).astimezone(MONTREAL).date().isoformat() for m in moments]
+
+
+def test_the_demo_has_federations_and_a_lead_with_a_rate_in_every_field(
+    db: sqlite3.Connection,
+) -> None:
+    federations = dict(db.execute("SELECT code, name FROM federations").fetchall())
+    assert federations == dict(FEDERATIONS)
+    assert len(federations) >= 5 and federations["CQCH"].startswith("Confédération québécoise")
+    rates = dict(db.execute("SELECT code, hourly_rate_cents FROM expertise_fields").fetchall())
+    assert rates.keys() == RATES.keys()  # the seven default fields
+    assert all(8_500 <= cents <= 14_000 for cents in rates.values()), rates  # 85 to 140 $/h
+    leads = dict(
+        db.execute(
+            "SELECT f.code, COUNT(*) FROM field_leads l"
+            " JOIN expertise_fields f ON f.id = l.field_id JOIN users u ON u.id = l.user_id"
+            " WHERE u.role = 'lead' AND u.active GROUP BY f.code"
+        ).fetchall()
+    )
+    assert leads == dict.fromkeys(LEAD_FIELDS, 1)  # `other` goes to the admins
+    roles = dict(db.execute("SELECT id, role FROM users").fetchall())
+    assert roles == {p.user_id: p.role.value for p in PERSONAS}
+    contacts = db.execute(
+        "SELECT f.code FROM users u JOIN federations f ON f.id = u.federation_id"
+        " WHERE u.role = 'contact'"
+    ).fetchall()
+    assert sorted(c for (c,) in contacts) == sorted(federations)  # a contact in each
+
+
+def test_the_demo_has_three_months_of_requests_in_every_state(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT status, created_at, federation_id FROM tickets").fetchall()
+    assert {status for status, _, _ in rows} == {s.value for s in TicketStatus}
+    created = sorted(datetime.fromisoformat(c) for _, c, _ in rows)
+    now = datetime.now(UTC)
+    assert now - created[0] >= timedelta(days=85) and created[-1] <= now
+    assert len(_months(_local_days([c.isoformat() for c in created]))) >= 3
+    this_month = datetime.now(MONTREAL).strftime("%Y-%m")
+    assert this_month in _months(_local_days([c.isoformat() for c in created]))  # /stats, /export
+    assert len({federation for _, _, federation in rows}) == len(FEDERATIONS)
+    # Every lead has requests in hand: `/queue` shows something.
+    queued = db.execute(
+        "SELECT DISTINCT assignee_id FROM tickets"
+        " WHERE status IN ('assigned', 'in_progress', 'waiting')"
+    ).fetchall()
+    leads = {p.user_id for p in PERSONAS if p.field}
+    assert leads <= {a for (a,) in queued}
+
+
+def test_the_demo_has_time_logged_at_the_rates_and_ratings_over_three_months(
+    db: sqlite3.Connection,
+) -> None:
+    entries = db.execute(
+        "SELECT e.work_date, e.minutes, e.hourly_rate_cents, f.hourly_rate_cents, t.status"
+        " FROM time_entries e JOIN expertise_fields f ON f.id = e.field_id"
+        " JOIN tickets t ON t.id = e.ticket_id"
+    ).fetchall()
+    assert sum(minutes for _, minutes, _, _, _ in entries) >= 60 * 60  # hours to bill
+    assert all(rate == field_rate > 0 for _, _, rate, field_rate, _ in entries)
+    assert len(_months([day for day, *_ in entries])) >= 3
+    assert {"in_progress", "waiting", "resolved", "closed"} <= {s for *_, s in entries}
+    assert last_month() in _months([day for day, *_ in entries])  # /billing has a statement
+    rated = db.execute(
+        "SELECT rating, closed_at, rating_comment FROM tickets WHERE rating IS NOT NULL"
+    ).fetchall()
+    assert len(rated) >= 15 and {r for r, _, _ in rated} >= {3, 4, 5}
+    assert len(_months(_local_days([closed for _, closed, _ in rated]))) >= 3
+    assert any(comment for _, _, comment in rated)
+    closed = db.execute("SELECT COUNT(*) FROM tickets WHERE status = 'closed'").fetchone()[0]
+    assert closed > len(rated)  # one contact confirmed without rating
+
+
+async def test_seeding_again_adds_nothing_and_prints_nothing(kept_db: Path) -> None:
+    def counts() -> tuple[int, ...]:
+        with sqlite3.connect(kept_db) as conn:
+            return tuple(
+                conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("users", "federations", "tickets", "time_entries")
+            )
+
+    before = counts()
     out = io.StringIO()
-    settings = sandbox_settings(tmp_path / "sandbox.db")
-    async with Emulator.running(settings, api=FakeBotAPI()) as emulator:
-        sandbox = Sandbox(emulator, out, color=False)
-        assert await sandbox.seed() is True
-        assert await sandbox.seed() is False  # everyone is there: nothing to do again
+    async with running(sandbox_settings(kept_db)) as emulator:
+        sandbox = Sandbox(emulator, out, color=False, files=SavedFiles(kept_db.parent))
+        assert await sandbox.seed() is None  # people and requests are there already
         sandbox.forget_all()
         sandbox.show_new()
+        assert emulator.services.clock.now() - datetime.now(UTC) < timedelta(seconds=5)
+    assert counts() == before
     assert out.getvalue() == ""
-    with sqlite3.connect(tmp_path / "sandbox.db") as db:
-        roles = dict(db.execute("SELECT id, role FROM users").fetchall())
-    assert roles == {
-        p.user_id: ("lead" if p.field else p.key) for p in PERSONAS
-    }  # one admin, one contact, a lead per field but `other` (which goes to the admins)
 
 
-async def test_personas_buttons_and_mistakes(tmp_path: Path) -> None:
+def test_the_replay_clock_stands_still_when_set_and_tells_real_time_after() -> None:
+    clock = ReplayClock()
+    past = datetime(2026, 9, 1, 14, tzinfo=UTC)
+    clock.set(past)
+    assert clock.now() == past
+    clock.release()
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+# -- the personas, in-process -----------------------------------------------------------------
+
+
+async def test_personas_and_mistakes(tmp_path: Path) -> None:
     out = io.StringIO()
-    settings = sandbox_settings(tmp_path / "sandbox.db")
-    async with Emulator.running(settings, api=FakeBotAPI()) as emulator:
-        sandbox = Sandbox(emulator, out, color=False)
-        await sandbox.seed()
-        sandbox.forget_all()
-        for line in ("/as nobody", "/file /no/such/file.pdf", "/file", "42", "/as lead hr",
-                     "5", "/new", "99", "2"):  # fmt: skip
+    async with running(sandbox_settings(tmp_path / "sandbox.db")) as emulator:
+        sandbox = Sandbox(emulator, out, color=False, files=SavedFiles(tmp_path / "files"))
+        for line in ("/as nobody", "/file /no/such/file.pdf", "/file", "42"):
             assert await sandbox.handle(line)
-        assert sandbox.current == BY_KEY["lead hr"]
-        await sandbox.handle("/as contact")
-        await sandbox.handle("/new")
-        await sandbox.handle("2")  # Gestion des ressources humaines
-        for line in ("Politique de télétravail",
-                     "Nous voulons une politique de télétravail pour nos employés.",
-                     "1", "1", "1", "1"):  # fmt: skip
-            await sandbox.handle(line)
-        await sandbox.handle("/as lead")  # the lead who just heard from the bot
-        assert sandbox.current == BY_KEY["lead hr"]
+        await sandbox.handle("/as fcfq")  # a federation's code alone is enough
+        assert sandbox.current == BY_KEY["contact fcfq"]
+        await sandbox.handle("/as legal")
+        assert sandbox.current == BY_KEY["lead legal"]
+        await sandbox.handle("/as")
         assert not await sandbox.handle("/quit")
     text = out.getvalue()
     assert "sandbox: no persona 'nobody'" in text
     assert "sandbox: no such file: /no/such/file.pdf" in text
     assert "sandbox: usage: /file PATH" in text
     assert "sandbox: no buttons in this chat" in text
-    assert "sandbox: the latest message has buttons 1 to" in text
-    assert "── to Lead (hr) · Héloïse Côté ──" in text
-    assert "    [1] 🙋 Prendre la demande" in text
+    assert "Contact (FCSDSQ) · Nathalie Lévesque" in text  # the list of personas
+    assert not (tmp_path / "files").exists()  # nothing sent, nothing saved
 
 
-async def test_session_reads_lines_until_the_end(tmp_path: Path) -> None:
+async def test_session_reads_lines_until_the_end(kept_db: Path) -> None:
     class Lines:
         def __init__(self, lines: list[str]) -> None:
             self.lines = lines
@@ -145,9 +280,53 @@ async def test_session_reads_lines_until_the_end(tmp_path: Path) -> None:
 
     out = io.StringIO()
     source = Lines(["/as admin", "/federations"])
-    assert await session(tmp_path / "s.db", source, out, color=False) == 0
-    assert "demo data ready" in out.getvalue()
-    assert "DEMO" in out.getvalue()
+    assert await session(kept_db, source, out, color=False) == 0
+    assert out.getvalue().startswith(f"demo data ready (from {kept_db})\n")
+    assert f"files the bot sends, and yours: {kept_db.parent / 'sandbox-files'}" in out.getvalue()
+    assert all(code in out.getvalue() for code, _ in FEDERATIONS)
+
+
+# -- saved files ------------------------------------------------------------------------------
+
+
+def _upload(kind: str, name: str | None, content: bytes, caption: str = "", n: int = 1) -> Sent:
+    return Sent(1, n, kind, caption, None, f"{kind}-file-{n}", file_name=name, content=content)
+
+
+def test_files_keep_their_names_and_the_chart_gets_one_from_its_caption(tmp_path: Path) -> None:
+    chart = _upload(
+        "photo", "application.octet-stream", PNG + b"...", "📈 Demandes reçues — mars 2026"
+    )
+    assert file_name(chart) == "demandes-recues-mars-2026.png"
+    assert file_name(_upload("photo", None, b"\xff\xd8\xff...")) == "photo-1.jpg"
+    sheet = _upload("document", "releve-juste-cout-2026-11.xlsx", b"PK\x03\x04", "Relevé")
+    assert file_name(sheet) == "releve-juste-cout-2026-11.xlsx"
+    assert file_name(_upload("document", "../../etc/passwd.txt", b"x")) == "passwd.txt"
+
+    files = SavedFiles(tmp_path / "files")
+    first = files.keep(sheet)
+    assert first == tmp_path / "files" / "releve-juste-cout-2026-11.xlsx"
+    assert files.keep(sheet) == first  # shown again (an edit): saved once
+    again = _upload("document", "releve-juste-cout-2026-11.xlsx", b"PK\x03\x04 v2", n=2)
+    assert files.keep(again) == tmp_path / "files" / "releve-juste-cout-2026-11-2.xlsx"
+    assert first.read_bytes() == b"PK\x03\x04"  # an earlier file is never overwritten
+    assert files.keep(Sent(1, 3, "photo", "", None, "photo-file-9")) is None  # no bytes
+    assert files.keep(Sent(1, 4, "text", "Bonjour")) is None
+
+
+def test_the_files_folder_is_beside_the_database_or_here_or_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert files_folder(str(tmp_path / "data" / "my.db"), None) == (
+        tmp_path / "data" / "sandbox-files"
+    )
+    assert files_folder(None, None) == tmp_path / "sandbox-files"  # the temporary database's
+    assert files_folder(None, "out") == tmp_path / "out"
+    assert (tmp_path / "out").is_dir()
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(SandboxError, match="cannot create the folder"):
+        files_folder(None, str(tmp_path / "a-file" / "inside"))
 
 
 # -- the real command, in a subprocess without network ----------------------------------------
@@ -159,9 +338,43 @@ def test_the_network_guard_itself_works() -> None:
     assert done.returncode == 97
 
 
-def test_contact_files_a_request_and_the_lead_takes_it(tmp_path: Path) -> None:
+def test_the_admin_gets_the_chart_and_the_spreadsheets_saved_where_the_transcript_says(
+    tmp_path: Path,
+) -> None:
+    """What `make sandbox` does, piped a script: a fresh demo database, the admin's reports."""
+    month = last_month()
+    script = f"/as admin\n/stats\n/billing {month}\n/export\n/as lead legal\n/queue\n"
+    done = run_sandbox(script, cwd=tmp_path)
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 0, err
+    assert "NETWORK" not in err and "Traceback" not in out + err
+    assert out.startswith("demo data ready: 5 federations, a lead and an hourly rate for every")
+    folder = tmp_path / "sandbox-files"
+    assert f"files the bot sends, and yours: {folder}\n" in out
+    assert "Lien d'inscription" not in out and "start=" not in out  # the seeding stays quiet
+
+    saved = [Path(p) for p in SAVED.findall(out)]
+    assert len(saved) == 3, out
+    assert all(p.parent == folder and p.is_file() for p in saved)
+    chart, statement, export = saved  # in the order of the commands
+    assert chart.suffix == ".png" and chart.read_bytes().startswith(PNG)
+    assert statement.name.endswith(f"{month}.xlsx") and export.suffix == ".xlsx"
+    billed = load_workbook(statement)
+    text = " ".join(str(c.value) for ws in billed for row in ws.iter_rows() for c in row)
+    assert all(code in text for code, _ in FEDERATIONS)  # a statement for each federation
+    exported = load_workbook(export)
+    assert exported.active is not None and exported.active.max_row >= 2  # requests this month
+    # The lead's queue lists requests in hand.
+    queue = out.split("[lead legal] > /queue", 1)[1]
+    assert re.search(r"CREC-\d{4}-\d{4}", queue)
+
+
+def test_contact_files_a_request_with_a_file_and_the_lead_takes_it(
+    kept_db: Path, tmp_path: Path
+) -> None:
     attachment = tmp_path / "statuts.pdf"
     attachment.write_bytes(b"%PDF-1.4 demo" * 100)
+    files = tmp_path / "chosen"
     script = "\n".join(
         [
             "/help",  # the bot's own /help, not the sandbox's
@@ -181,43 +394,50 @@ def test_contact_files_a_request_and_the_lead_takes_it(tmp_path: Path) -> None:
             "/mytickets",
         ]
     )  # no /quit: the end of input ends the session too
-    done = run_sandbox(script + "\n")
+    done = run_sandbox(script + "\n", "--db", str(kept_db), "--files", str(files))
     out, err = done.stdout, done.stderr
     assert done.returncode == 0, err
-    assert "NETWORK" not in err
-    assert "Traceback" not in out + err
-    assert out.startswith("demo data ready\n")
-    assert "Lien d'inscription" not in out and "start=" not in out  # the seeding stays quiet
+    assert "NETWORK" not in err and "Traceback" not in out + err
     assert "Le vrai bot" in out  # the banner, in both languages
     assert "/mytickets" in out.split("[contact] > /help", 1)[1]  # the bot answered /help
     for expected in (
+        f"files the bot sends, and yours: {files}",
         "[1] Services juridiques",
-        "[1] Pas de date souhaitée",
-        "[1] Continuer sans pièce jointe",
         f"sandbox: no such file: {tmp_path / 'missing.pdf'}",
         "· sending statuts.pdf (1300 bytes, application/pdf)",
-        "[1] ✅ Envoyer la demande",
         "── to Lead (legal) · Louis Roy ──",
+        "» 📎 statuts.pdf",  # the file, as the lead receives it
         "[1] 🙋 Prendre la demande",
         "(notice) Vous avez pris la demande",
         "── to Contact · Camille Gagnon ──",
         "prise en charge par Louis Roy",
     ):
         assert expected in out, expected
-    reference = re.search(r"CREC-\d{4}-0001", out)
-    assert reference is not None
-    lead_part = out.split("── to Lead (legal) · Louis Roy ──", 1)[1]
-    assert reference.group(0) in lead_part
+    # One copy, shown where the contact sent it and where the lead received it.
+    assert SAVED.findall(out) == [str(files / "statuts.pdf")] * 2
+    assert (files / "statuts.pdf").read_bytes() == attachment.read_bytes()
+    filed = re.search(r"Demande envoyée : (CREC-\d{4}-\d{4})", out)
+    assert filed is not None
+    assert filed.group(1) in out.split("── to Lead (legal) · Louis Roy ──", 1)[1]
     assert "\x1b[" not in out  # NO_COLOR, and not a terminal anyway
 
 
-def test_an_existing_database_is_not_seeded_again(tmp_path: Path) -> None:
-    db = tmp_path / "kept.db"
-    first = run_sandbox("/quit\n", "--db", str(db))
-    second = run_sandbox("/as admin\n/federations\n", "--db", str(db))
-    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
-    assert first.stdout.startswith("demo data ready\n")
-    assert second.stdout.startswith(f"demo data ready (from {db})\n")
-    with sqlite3.connect(db) as conn:
+def test_an_existing_database_is_not_seeded_again(kept_db: Path) -> None:
+    with sqlite3.connect(kept_db) as conn:
+        before = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()
+    done = run_sandbox("/as admin\n/federations\n", "--db", str(kept_db))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"demo data ready (from {kept_db})\n")
+    assert f"files the bot sends, and yours: {kept_db.parent / 'sandbox-files'}" in done.stdout
+    with sqlite3.connect(kept_db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone() == (len(PERSONAS),)
-        assert conn.execute("SELECT COUNT(*) FROM federations").fetchone() == (1,)
+        assert conn.execute("SELECT COUNT(*) FROM federations").fetchone() == (len(FEDERATIONS),)
+        assert conn.execute("SELECT COUNT(*) FROM tickets").fetchone() == before
+
+
+def test_an_unusable_files_folder_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    done = run_sandbox("/quit\n", "--files", str(tmp_path / "a-file" / "inside"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("intake-bot sandbox: cannot create the folder")
+    assert "Traceback" not in done.stderr and done.stdout == ""
