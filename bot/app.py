@@ -61,7 +61,10 @@ def build_application(
         # it, a direct reply that fails for a passing reason is tried again (bot/retry.py).
         .rate_limiter(
             RetryingRateLimiter(
-                ChatRateLimiter() if request is None else AIORateLimiter(max_retries=0)
+                ChatRateLimiter()
+                if request is None
+                # No pacing (0): PTB's defaults held the fake to 30 calls a second.
+                else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
             )
         )
         # People are handled concurrently, each chat in order (bot/updates.py).

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox = commands.add_parser("sandbox", help="try the bot in this terminal, without Telegram")
     sandbox.add_argument("--db", help="database file to use (default: a temporary demo one)")
+    sandbox.add_argument(
+        "--files",
+        metavar="DIR",
+        help="where to save the files the bot and you send (default: sandbox-files beside the"
+        " database; in this folder for the temporary one)",
+    )
     backup = commands.add_parser(
         "backup", help="copy the database safely, even while the bot runs"
     )
@@ -82,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sandbox":
         from bot.sandbox import main as sandbox_main  # noqa: PLC0415
 
-        return sandbox_main(args.db)
+        return sandbox_main(args.db, args.files)
     if args.command == "backup":
         from bot.backup import main as backup_main  # noqa: PLC0415
 
