@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import html
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -158,15 +159,22 @@ def contact_actions(ticket: Ticket, language: str) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-def resolution_row(ticket_id: int, language: str) -> list[tuple[str, str]]:
+NOTICE = "n"  # the buttons are under the resolution message, not under the card
+
+
+def resolution_row(
+    ticket_id: int, language: str, *, notice: bool = False
+) -> list[tuple[str, str]]:
+    extra = (NOTICE,) if notice else ()
     return [
-        (t(language, "button.confirm"), _t(ticket_id, "confirm")),
-        (t(language, "button.not_solved"), _t(ticket_id, "reopen")),
+        (t(language, "button.confirm"), _t(ticket_id, "confirm", *extra)),
+        (t(language, "button.not_solved"), _t(ticket_id, "reopen", *extra)),
     ]
 
 
 def resolution(ticket_id: int, language: str) -> InlineKeyboardMarkup:
-    return keyboard([resolution_row(ticket_id, language)])
+    """The contact's answer under the resolution message (which keeps its note once pressed)."""
+    return keyboard([resolution_row(ticket_id, language, notice=True)])
 
 
 def reply(ticket_id: int, language: str) -> InlineKeyboardMarkup:
@@ -190,8 +198,23 @@ def skip_comment(ticket_id: int, language: str) -> InlineKeyboardMarkup:
     return keyboard([[(t(language, "button.no_comment"), _t(ticket_id, "nocomment"))]])
 
 
-def reassign_to(ticket_id: int, leads: Sequence[User], language: str) -> InlineKeyboardMarkup:
-    rows = [[(lead.full_name, _t(ticket_id, "to", lead.id))] for lead in leads]
+REASSIGN_LABEL_MAX = 60
+
+
+def reassign_to(
+    ticket_id: int, leads: Sequence[User], fields: Mapping[int, Sequence[str]], language: str
+) -> InlineKeyboardMarkup:
+    """A button per lead, with the fields they handle (`fields`: names by lead id)."""
+    rows = []
+    for lead in leads:
+        label = lead.full_name
+        if fields.get(lead.id):
+            names = ", ".join(fields[lead.id])
+            # A button's label is plain text: the catalogue's escaping is undone.
+            label = html.unescape(t(language, "reassign.lead", name=lead.full_name, fields=names))
+            if len(label) > REASSIGN_LABEL_MAX:
+                label = label[: REASSIGN_LABEL_MAX - 1].rstrip(" ,") + "…"
+        rows.append([(label, _t(ticket_id, "to", lead.id))])
     rows.append([(t(language, "button.back"), _t(ticket_id, "card"))])
     return keyboard(rows)
 

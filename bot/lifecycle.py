@@ -39,6 +39,7 @@ class Outcome:
 
     ticket: Ticket | None
     refusal: str | None = None  # unknown, not_allowed, wrong_state, not_rateable
+    unpriced: bool = False  # time was logged on a field whose hourly rate is not set (0 $)
 
     @property
     def ok(self) -> bool:
@@ -204,7 +205,10 @@ async def _announce(
             after,
             "status",
             lambda lang: t(
-                lang, "notify.status", reference=ref, status=render.status(after.status, lang)
+                lang,
+                "notify.status",
+                reference=ref,
+                status=render.status(after.status, lang, for_contact=True),
             ),
         )
     elif action is Action.RESOLVE:
@@ -354,7 +358,7 @@ async def log_time(
         await tickets.add_event(
             conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
         )
-    return Outcome(ticket)
+    return Outcome(ticket, unpriced=field.hourly_rate_cents == 0)
 
 
 async def rate(services: Services, user: User, ticket_id: int, stars: int) -> Outcome:

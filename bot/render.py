@@ -12,6 +12,7 @@ from storage.models import (
     ExpertiseField,
     Federation,
     Ticket,
+    TicketEvent,
     TicketStatus,
     Urgency,
     User,
@@ -36,8 +37,46 @@ def urgency(value: Urgency, language: str) -> Html:
     return Html(f"{URGENCY_MARK[value]} {t(language, f'urgency.{value.value}')}")
 
 
-def status(value: TicketStatus, language: str) -> Html:
-    return t(language, f"status.{value.value}")
+def status(value: TicketStatus, language: str, *, for_contact: bool) -> Html:
+    """A ticket's state from the reader's side: the contact who filed it reads "waiting for
+    your answer" where the Consortium's staff (leads, admins, exports) read "waiting for the
+    contact"."""
+    return t(language, f"status_contact.{value.value}" if for_contact else f"status.{value.value}")
+
+
+# The state an event's own name already says ("taken", "resolved"): not repeated after it.
+STATE_SAID = {
+    "created": TicketStatus.NEW,
+    "take": TicketStatus.ASSIGNED,
+    "reassign": TicketStatus.ASSIGNED,
+    "start": TicketStatus.IN_PROGRESS,
+    "resolve": TicketStatus.RESOLVED,
+    "cancel": TicketStatus.CANCELLED,
+    "auto_close": TicketStatus.CLOSED,
+}
+# Notes that are the bot's own words (a duration, a rating), shown as they are; every other
+# note is what someone wrote, quoted apart from the state.
+PLAIN_NOTES = frozenset({"time", "rated"})
+
+
+def event(entry: TicketEvent, language: str, *, for_contact: bool) -> Html:
+    """What an event of a ticket's history did: its name, the state it led to when the name
+    does not say it already, and its note."""
+    what = t(language, f"event.{entry.kind}")
+    if entry.kind == "reassign" and entry.note:  # the note is the new holder's name
+        what = t(language, "history.reassigned_to", name=entry.note)
+    target = entry.to_status
+    if target and target != entry.from_status and STATE_SAID.get(entry.kind) != target:
+        what = t(
+            language,
+            "history.state",
+            what=what,
+            status=status(target, language, for_contact=for_contact),
+        )
+    if entry.note and entry.kind != "reassign":
+        key = "history.detail" if entry.kind in PLAIN_NOTES else "history.quoted"
+        what = t(language, key, what=what, note=entry.note)
+    return what
 
 
 def person(user: User | None) -> Html:
@@ -94,7 +133,7 @@ def ticket_for_lead(
         Html(f"<b>{urgency(ticket.urgency, language)}</b>"),
         t(language, "label.federation", value=f"{federation.code} — {federation.name}"),
         t(language, "label.contact", value=person(contact)),
-        t(language, "label.status", value=status(ticket.status, language)),
+        t(language, "label.status", value=status(ticket.status, language, for_contact=False)),
     ]
     if ticket.desired_date:
         lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
@@ -103,6 +142,7 @@ def ticket_for_lead(
     lines += [
         t(language, "label.subject", value=ticket.subject),
         quote(ticket.description),
+        *resolution(ticket, language),
     ]
     return Html("\n".join(lines))
 
@@ -113,7 +153,7 @@ def ticket_for_contact(
     """A contact's view of their own ticket."""
     lines = [
         t(language, "card.title", reference=ticket.reference, field=field.name(language)),
-        t(language, "label.status", value=status(ticket.status, language)),
+        t(language, "label.status", value=status(ticket.status, language, for_contact=True)),
         t(language, "label.created", value=moment(ticket.created_at, language, tz)),
         t(language, "label.urgency", value=urgency(ticket.urgency, language)),
     ]
@@ -121,5 +161,25 @@ def ticket_for_contact(
         lines.append(t(language, "label.assignee", value=person(assignee)))
     if ticket.desired_date:
         lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
-    lines += [t(language, "label.subject", value=ticket.subject), quote(ticket.description)]
+    lines += [
+        t(language, "label.subject", value=ticket.subject),
+        quote(ticket.description),
+        *resolution(ticket, language),
+    ]
     return Html("\n".join(lines))
+
+
+# A card holds the description (up to 3,000 characters) and the resolution note: the note is
+# shortened when both would not fit in one message (the resolution message has it whole).
+CARD_TEXT_BUDGET = 3400
+
+
+def resolution(ticket: Ticket, language: str) -> list[Html]:
+    """The resolution note of a resolved or closed ticket, under its card."""
+    note = ticket.resolution_note
+    if ticket.status not in {TicketStatus.RESOLVED, TicketStatus.CLOSED} or not note:
+        return []
+    room = max(200, CARD_TEXT_BUDGET - len(ticket.description))
+    if len(note) > room:
+        note = note[: room - 1].rstrip() + "…"
+    return [t(language, "label.resolution"), quote(note)]

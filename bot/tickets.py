@@ -60,14 +60,17 @@ async def visible_ticket(conn: Connection, user: User, key: str | int) -> Ticket
     return ticket
 
 
+async def _field_leads(conn: Connection, field_id: int) -> list[User]:
+    """The active leads a new ticket of the field goes to; none: it goes to the admins."""
+    field = await people.get_field(conn, field_id)
+    if field is None or field.routes_to_admins:
+        return []
+    return await people.leads_of_field(conn, field_id)
+
+
 async def recipients(conn: Connection, services: Services, field_id: int) -> list[tuple[int, str]]:
     """Who is told of a new ticket: the field's active leads, else the admins (id, language)."""
-    field = await people.get_field(conn, field_id)
-    leads = (
-        []
-        if field is None or field.routes_to_admins
-        else await people.leads_of_field(conn, field_id)
-    )
+    leads = await _field_leads(conn, field_id)
     if leads:
         return [(u.id, u.language) for u in leads]
     settings = services.settings
@@ -78,6 +81,12 @@ async def recipients(conn: Connection, services: Services, field_id: int) -> lis
 class Filed:
     ticket: Ticket
     created: bool  # False: this draft had already been sent (a second press of Send)
+    to_admins: bool = False  # the field has no lead (or is "Other"): the admins were told
+
+    @property
+    def sent_key(self) -> str:
+        """The catalogue key of what the contact is told once it is filed."""
+        return "form.sent_admins" if self.to_admins else "form.sent"
 
 
 class IncompleteDraft(Exception):
@@ -155,10 +164,11 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
             to_status=TicketStatus.NEW,
             now=now,
         )
+        to_admins = not await _field_leads(conn, ticket.field_id)
         await _announce_new_ticket(conn, services, ticket)
     services.wake_outbox()
     log_event(log, "ticket.filed", ref=ticket.reference, user=user.id, field=ticket.field_id)
-    return Filed(ticket, created=True)
+    return Filed(ticket, created=True, to_admins=to_admins)
 
 
 async def _announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:

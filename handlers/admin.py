@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import admin_words as words
 from bot import callbacks as cb
 from bot import keyboards, registration, render
 from bot.commands import menu
@@ -36,34 +37,6 @@ USERS_PAGE = 15
 INVITES_SHOWN = 20
 TEXT_BUDGET = 3800  # under Telegram's 4096, with room for a closing line
 SCOPE = "adm"  # callback data of this module: adm:<action>:<args>
-
-ROLE_WORDS = {
-    "contact": Role.CONTACT,
-    "lead": Role.LEAD,
-    "responsable": Role.LEAD,
-    "admin": Role.ADMIN,
-    "administrateur": Role.ADMIN,
-    "administratrice": Role.ADMIN,
-}
-REVOKED_WORDS = {"revoked", "retire", "retiré", "retires", "retirés"}
-URGENCY_WORDS = {
-    "critical": Urgency.CRITICAL,
-    "critique": Urgency.CRITICAL,
-    "urgent": Urgency.URGENT,
-    "urgente": Urgency.URGENT,
-    "normal": Urgency.NORMAL,
-    "normale": Urgency.NORMAL,
-}
-TARGET_WORDS = {
-    "first": Target.FIRST_RESPONSE,
-    "response": Target.FIRST_RESPONSE,
-    "reponse": Target.FIRST_RESPONSE,
-    "réponse": Target.FIRST_RESPONSE,
-    "premiere": Target.FIRST_RESPONSE,
-    "première": Target.FIRST_RESPONSE,
-    "resolution": Target.RESOLUTION,
-    "résolution": Target.RESOLUTION,
-}
 
 
 async def reply_lines(
@@ -157,7 +130,7 @@ async def federation_command(update: Update, context: Context, user: User) -> No
     services = get_services(context)
     language = user.language
     args = context.args or []
-    action = args[0].lower() if args else ""
+    action = words.federation_action(args[0]) if args else None
     code = args[1].upper() if len(args) > 1 else ""
     name = " ".join(" ".join(args[2:]).split())
     valid = FEDERATION_CODE.match(code) and (
@@ -308,6 +281,8 @@ async def list_domains(update: Update, context: Context, user: User) -> None:
         fields = await people.list_fields(conn, active_only=False)
         leads = await repo.leads_by_field(conn)
     lines: list[str] = [t(language, "domain.title")]
+    if any(f.active and f.hourly_rate_cents == 0 for f in fields):
+        lines.append(t(language, "domain.rates_missing"))
     for field in fields:
         names = ", ".join(render.person(lead) for lead in leads.get(field.id, []))
         if field.routes_to_admins:
@@ -323,7 +298,7 @@ async def list_domains(update: Update, context: Context, user: User) -> None:
                 code=field.code,
                 name_fr=field.name_fr,
                 name_en=field.name_en,
-                rate=money(dollars(field.hourly_rate_cents), language),
+                rate=hourly_rate(field.hourly_rate_cents, language),
                 who=who,
             )
         )
@@ -331,7 +306,12 @@ async def list_domains(update: Update, context: Context, user: User) -> None:
     await reply_lines(update, context, lines)
 
 
-DOMAIN_ACTIONS = ("add", "rename", "rate", "on", "off", "addlead", "removelead")
+def hourly_rate(cents: int, language: str) -> Html:
+    """A field's hourly rate as an admin reads it: a field at 0 $ has no rate set yet (the
+    default fields ship so), and time logged on it meanwhile is billed 0 $ for good."""
+    if cents == 0:
+        return t(language, "domain.rate_not_set")
+    return t(language, "domain.rate", amount=money(dollars(cents), language))
 
 
 @members(Role.ADMIN)
@@ -339,10 +319,10 @@ async def domain_command(update: Update, context: Context, user: User) -> None:
     """/domain add|rename|rate|on|off|addlead|removelead <code> …: change a field."""
     language = user.language
     args = context.args or []
-    action = args[0].lower() if args else ""
+    action = words.domain_action(args[0]) if args else None
     code = args[1].lower() if len(args) > 1 else ""
     rest = args[2:]
-    if action not in DOMAIN_ACTIONS:
+    if action is None:
         await reply(update, context, t(language, "domain.usage"))
         return
     if not FIELD_CODE.match(code):
@@ -425,8 +405,8 @@ async def _set_rate(
             language,
             "domain.rate_set",
             name=field.name(language),
-            old=money(dollars(field.hourly_rate_cents), language),
-            rate=money(dollars(cents), language),
+            old=hourly_rate(field.hourly_rate_cents, language),
+            rate=hourly_rate(cents, language),
         ),
     )
 
@@ -515,12 +495,11 @@ async def _change_lead(
 
 async def _user_filter(conn: Connection, word: str) -> repo.UserFilter | None:
     """`contact`, `lead`, `admin`, `revoked`, or a federation code."""
-    lowered = word.lower()
-    if lowered in {"all", "tous"}:
+    if words.means_everyone(word):
         return repo.UserFilter()
-    if lowered in ROLE_WORDS:
-        return repo.UserFilter(role=ROLE_WORDS[lowered])
-    if lowered in REVOKED_WORDS:
+    if (role := words.role(word)) is not None:
+        return repo.UserFilter(role=role)
+    if words.means_revoked(word):
         return repo.UserFilter(revoked=True)
     federation = await people.federation_by_code(conn, word.upper())
     return repo.UserFilter(federation_id=federation.id) if federation else None
@@ -685,7 +664,7 @@ async def reinstate(update: Update, context: Context, user: User) -> None:
 async def change_role(update: Update, context: Context, user: User) -> None:
     """/role <user> contact <CODE> | lead <field-code> […] | admin"""
     args = context.args or []
-    role = ROLE_WORDS.get(args[1].lower()) if len(args) > 1 else None
+    role = words.role(args[1]) if len(args) > 1 else None
     if role is None:
         await reply(update, context, t(user.language, "admin.role_usage"))
         return
@@ -806,12 +785,12 @@ async def service_levels(update: Update, context: Context, user: User) -> None:
     language = user.language
     args = context.args or []
     if args:
-        urgency = URGENCY_WORDS.get(args[0].lower())
-        target = TARGET_WORDS.get(args[1].lower()) if len(args) > 1 else None
-        if urgency is None or target is None or len(args) < 3:
+        urgency = words.urgency(args[0])
+        target, duration = words.target(list(args[1:]))
+        if urgency is None or target is None or not duration:
             await reply(update, context, t(language, "sla.usage"))
             return
-        minutes = parse_duration("".join(args[2:]), urgency)
+        minutes = parse_duration("".join(duration), urgency)
         if minutes is None:
             await reply(update, context, t(language, "sla.bad_duration"))
             return

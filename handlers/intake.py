@@ -464,7 +464,7 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
         return
     await query.answer()
     await drop_buttons(update)
-    await reply(update, context, t(language, "form.sent", reference=filed.ticket.reference))
+    await reply(update, context, t(language, filed.sent_key, reference=filed.ticket.reference))
 
 
 async def _field_withdrawn(update: Update, context: Context, user: User, draft_id: int) -> None:

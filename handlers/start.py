@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
 from bot import keyboards, registration
-from bot.commands import commands_for
-from bot.i18n import Html, t
+from bot.commands import CARD_BUTTONS, GUIDE_LINES, HELP_SECTIONS, commands_for
+from bot.i18n import Html, escape, t
 from bot.services import get_services
 from handlers.common import (
     PRIVATE,
@@ -24,6 +26,29 @@ from storage.db import Connection
 from storage.models import Role, User
 
 
+@dataclass(frozen=True)
+class Setup:
+    """How far the coordination has set the service up (the admin's first steps)."""
+
+    federations: bool  # at least one federation
+    unpriced: list[str]  # codes of the active fields whose hourly rate is not set
+    people: bool  # at least one lead and one contact registered
+
+    @classmethod
+    async def read(cls, conn: Connection) -> Setup:
+        federations = await people.list_federations(conn)
+        fields = await people.list_fields(conn, active_only=True)
+        return cls(
+            federations=bool(federations),
+            unpriced=[f.code for f in fields if f.hourly_rate_cents == 0],
+            people=bool(await people.lead_counts(conn)) and any(n for _, n in federations),
+        )
+
+    def rates_missing(self, language: str) -> Html:
+        codes = ", ".join(f"<code>{escape(code)}</code>" for code in self.unpriced)
+        return t(language, "guide.rates_missing", codes=Html(codes))
+
+
 async def welcome(conn: Connection, user: User) -> Html:
     """The greeting of a registered person: who they are here and what they can do."""
     extra = ""
@@ -34,7 +59,12 @@ async def welcome(conn: Connection, user: User) -> Html:
         mine = await people.field_ids_of_lead(conn, user.id)
         fields = await people.list_fields(conn, active_only=False)
         extra = ", ".join(f.name(user.language) for f in fields if f.id in mine)
-    return t(user.language, f"welcome.{user.role.value}", name=user.full_name, extra=extra)
+    text = t(user.language, f"welcome.{user.role.value}", name=user.full_name, extra=extra)
+    if user.role is Role.ADMIN:
+        setup = await Setup.read(conn)
+        if setup.unpriced:  # time logged meanwhile would be billed 0 $ for good
+            text = Html(f"{text}\n\n{setup.rates_missing(user.language)}")
+    return text
 
 
 async def start(update: Update, context: Context) -> None:
@@ -77,10 +107,40 @@ def _welcome_keyboard(user: User) -> InlineKeyboardMarkup | None:
 
 @members()
 async def help_command(update: Update, context: Context, user: User) -> None:
-    """/help: what this person's role may do."""
-    lines = [t(user.language, "help.title")]
-    lines += [t(user.language, f"help.{name}") for name in commands_for(user.role)]
+    """/help: what this person's role may do; for an admin, how to set the service up first."""
+    language = user.language
+    lines: list[str] = [t(language, "help.title")]
+    sections = HELP_SECTIONS.get(user.role)
+    if sections is None:
+        lines += [t(language, f"help.{name}") for name in commands_for(user.role)]
+        await reply(update, context, Html("\n".join(lines)))
+        return
+    setup = None
+    if user.role is Role.ADMIN:
+        async with get_services(context).db.read() as conn:
+            setup = await Setup.read(conn)
+    for section, entries in sections:
+        lines += ["", t(language, f"guide.section_{section}")]
+        lines += [_help_line(language, entry, setup) for entry in entries]
+        if section == "first_steps" and setup is not None and setup.unpriced:
+            lines.append(setup.rates_missing(language))
     await reply(update, context, Html("\n".join(lines)))
+
+
+def _help_line(language: str, entry: str, setup: Setup | None) -> Html:
+    """One line of a sectioned /help: a command's, or one of the guide's own."""
+    if entry not in GUIDE_LINES:
+        return t(language, f"help.{entry}")
+    if entry == "buttons":
+        names = ", ".join(t(language, f"button.{b}") for b in CARD_BUTTONS)
+        return t(language, "guide.buttons", buttons=Html(names))
+    done = {
+        "step_federation": setup is not None and setup.federations,
+        "step_rates": setup is not None and not setup.unpriced,
+        "step_invites": setup is not None and setup.people,
+    }.get(entry, False)
+    mark = t(language, "guide.done" if done else "guide.todo")
+    return t(language, f"guide.{entry}", mark=mark)
 
 
 @members()

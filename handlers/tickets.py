@@ -43,7 +43,7 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
             "mytickets.line",
             reference=tk.reference,
             subject=tk.subject,
-            status=render.status(tk.status, language),
+            status=render.status(tk.status, language, for_contact=True),
             urgency=render.URGENCY_MARK[tk.urgency],
             activity=render.moment(tk.updated_at, language, services.settings.tz),
         )
@@ -128,7 +128,7 @@ def _line(ticket: Ticket, language: str) -> Html:
         "queue.line",
         urgency=render.URGENCY_MARK[ticket.urgency],
         reference=ticket.reference,
-        status=render.status(ticket.status, language),
+        status=render.status(ticket.status, language, for_contact=False),
         subject=ticket.subject,
     )
 
@@ -209,16 +209,12 @@ async def history_page(
     entries: list[tuple[object, Html]] = []
     for event in events:
         who = names.get(event.actor_id, "") if event.actor_id else t(language, "history.system")
-        what = t(language, f"event.{event.kind}")
-        if event.to_status and event.from_status != event.to_status:
-            what = Html(f"{what} → {render.status(event.to_status, language)}")
         line = t(
             language,
             "history.event",
             when=render.moment(event.created_at, language, tz),
             who=who,
-            what=what,
-            note=event.note or "",
+            what=render.event(event, language, for_contact=user.id == ticket.contact_id),
         )
         entries.append((event.created_at, line))
     for message in messages:

@@ -21,7 +21,7 @@ from bot import keyboards, render
 from bot.conversation import Incoming, relay, relay_edit, replied_ticket, ticket_written_to
 from bot.durations import BadDuration, format_duration, parse_duration
 from bot.forms import has_visible_text
-from bot.i18n import t
+from bot.i18n import Html, t
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.services import Services, get_services
 from bot.tickets import relation_to, visible_ticket
@@ -36,7 +36,9 @@ from handlers.common import (
     reply,
 )
 from handlers.tickets import card_for, history_page
+from storage import admin as admin_repo
 from storage import conversation, people, tickets
+from storage.db import Connection
 from storage.models import Role, Ticket, TicketStatus, User
 
 NOTE_MAX = 1000
@@ -81,8 +83,9 @@ async def _explain(update: Update, context: Context, user: User, outcome: Outcom
     elif outcome.refusal == "not_allowed":
         await refuse(update, context, t(language, "access.not_allowed"))
     else:
-        status = render.status(outcome.ticket.status, language)
-        ref = outcome.ticket.reference
+        ticket = outcome.ticket
+        status = render.status(ticket.status, language, for_contact=ticket.contact_id == user.id)
+        ref = ticket.reference
         await refuse(
             update, context, t(language, "ticket.wrong_state", reference=ref, status=status)
         )
@@ -106,11 +109,42 @@ async def _transition(
     language = user.language
     ref = outcome.ticket.reference
     await update.callback_query.answer(t(language, f"done.{action.value}", reference=ref))
-    await _refresh_card(update, context, user, ticket_id)
+    if action in {Action.CONFIRM, Action.REOPEN} and keyboards.NOTICE in data.args[1:]:
+        await _answer_notice(update, context, user, outcome.ticket, action)
+    else:
+        await _refresh_card(update, context, user, ticket_id)
     if action is Action.CONFIRM:
         await reply(
             update, context, t(language, "rating.ask", reference=ref), keyboards.rating(ticket_id)
         )
+
+
+async def _answer_notice(
+    update: Update, context: Context, user: User, ticket: Ticket, action: Action
+) -> None:
+    """The contact answered under the resolution message: it keeps the resolution (who, the
+    note) and says what they answered, in place of the question."""
+    query = update.callback_query
+    assert query is not None
+    language = user.language
+    async with get_services(context).db.read() as conn:
+        resolves = [e for e in await tickets.ticket_events(conn, ticket.id) if e.kind == "resolve"]
+        actor_id = resolves[-1].actor_id if resolves else ticket.assignee_id
+        resolver = await people.get_user(conn, actor_id) if actor_id else None
+    answer = "resolution.confirmed" if action is Action.CONFIRM else "resolution.reopened"
+    text = t(
+        language,
+        "notify.resolved_answered",
+        reference=ticket.reference,
+        lead=render.person(resolver),
+        note=ticket.resolution_note or "",
+        answer=t(language, answer),
+    )
+    markup = keyboards.reply(ticket.id, language) if action is Action.REOPEN else None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:  # the message can no longer be edited: say it anew
+        await reply(update, context, text, markup)
 
 
 async def _take(
@@ -196,6 +230,7 @@ async def _reassign(
         async with services.db.read() as conn:
             ticket = await visible_ticket(conn, user, ticket_id)
             leads = await people.active_leads(conn)
+            fields = await _fields_of_leads(conn, language)
         if ticket is None:
             await refuse(update, context, t(language, "button.stale"))
             return
@@ -204,7 +239,9 @@ async def _reassign(
             await refuse(update, context, t(language, "reassign.nobody"))
             return
         await query.answer()
-        await query.edit_message_reply_markup(keyboards.reassign_to(ticket_id, others, language))
+        await query.edit_message_reply_markup(
+            keyboards.reassign_to(ticket_id, others, fields, language)
+        )
         return
     target_id = data.int_arg(1)
     async with services.db.read() as conn:
@@ -221,6 +258,16 @@ async def _reassign(
         t(language, "done.reassign", reference=outcome.ticket.reference, lead=target.full_name)
     )
     await _refresh_card(update, context, user, ticket_id)
+
+
+async def _fields_of_leads(conn: Connection, language: str) -> dict[int, list[str]]:
+    """The names of the fields each active lead handles, by lead id, in the fields' order."""
+    found: dict[int, list[str]] = {}
+    by_field = await admin_repo.leads_by_field(conn)
+    for field in await people.list_fields(conn, active_only=False):
+        for lead in by_field.get(field.id, []):
+            found.setdefault(lead.id, []).append(field.name(language))
+    return found
 
 
 async def _history(
@@ -372,16 +419,20 @@ async def _log(update: Update, context: Context, user: User, ticket_id: int, tex
     if not outcome.ok or outcome.ticket is None:
         await _explain(update, context, user, outcome)
         return True
-    await reply(
-        update,
-        context,
-        t(
-            language,
-            "time.logged",
-            duration=format_duration(minutes, language),
-            reference=outcome.ticket.reference,
-        ),
+    text = t(
+        language,
+        "time.logged",
+        duration=format_duration(minutes, language),
+        reference=outcome.ticket.reference,
     )
+    if outcome.unpriced:  # recorded, but at 0 $: whoever can set the rate should know now
+        async with services.db.read() as conn:
+            field = await people.get_field(conn, outcome.ticket.field_id)
+        assert field is not None
+        key = "time.no_rate_admin" if user.role is Role.ADMIN else "time.no_rate"
+        warning = t(language, key, field=field.name(language), code=field.code)
+        text = Html(f"{text}\n\n{warning}")
+    await reply(update, context, text)
     return True
 
 

@@ -24,11 +24,10 @@ async def test_domains_lists_codes_names_rates_and_leads(bot: Emulator) -> None:
     assert "legal — Services juridiques / Legal services" in text
     assert "95,00\xa0$/h · Responsables : Jean (@jean), Luc (@luc)" in text
     assert "hr — Gestion des ressources humaines / Human resources" in text
-    assert (
-        "web — Développement Web / Web development\n"
-        "    0,00\xa0$/h · aucune personne responsable" in text
-    )
-    assert "other — Autre / Other\n    0,00\xa0$/h · demandes dirigées vers les admins" in text
+    # A field at 0 $ has no rate yet: said so, not shown as a price.
+    assert "web — Développement Web / Web development\n    ⚠️ taux non fixé · aucune" in text
+    assert "other — Autre / Other\n    ⚠️ taux non fixé · demandes dirigées vers les admins" in text
+    assert "0,00" not in text and "facture 0 $" in text and "/domain taux code montant" in text
     english = await flows.admin(bot, language_code="en")
     await english.send("/language")
     await english.click("English")
@@ -64,7 +63,7 @@ async def test_add_a_field_that_contacts_can_then_choose(bot: Emulator) -> None:
         "/domain add x Un | Two",
         "/domain add finance2 " + "x" * 81 + " | Two",
     ):
-        assert "Syntaxe : <code>/domain add" in (await boss.send(command))[-1].html, command
+        assert "Syntaxe : <code>/domain ajouter" in (await boss.send(command))[-1].html, command
     assert await h.rows(bot, "SELECT COUNT(*) FROM expertise_fields") == [(8,)]
 
 
@@ -85,14 +84,14 @@ async def test_hourly_rate_good_and_bad(bot: Emulator) -> None:
         ("87,50", 8750, "87,50\xa0$"),
         ("$120.5", 12050, "120,50\xa0$"),
         ("110 $", 11000, "110,00\xa0$"),
-        ("0", 0, "0,00\xa0$"),
+        ("0", 0, "⚠️ taux non fixé"),
     ):
         replies = await boss.send(f"/domain rate legal {typed}")
         assert f"Taux horaire de Services juridiques : {shown}" in replies[-1].text, typed
         assert (await _field(bot, "legal"))[2] == cents
     for bad in ("-5", "abc", "12.345", "", "99999999", "1e3", "12,5,0"):
         replies = await boss.send(f"/domain rate legal {bad}".strip())
-        assert "Syntaxe : /domain rate code montant" in replies[-1].text, bad
+        assert "Syntaxe : /domain taux code montant" in replies[-1].text, bad
     assert (await _field(bot, "legal"))[2] == 0
     assert "inconnu : nope" in (await boss.send("/domain rate nope 95"))[-1].text
 
@@ -212,7 +211,15 @@ async def test_domain_without_or_with_a_wrong_action_shows_every_action(bot: Emu
         text = (await boss.send(command))[-1].text
         assert "Syntaxe" in text, command
     text = (await boss.send("/domain"))[-1].text
-    for action in ("add", "rename", "rate", "off", "on", "addlead", "removelead"):
+    for action in (
+        "ajouter",
+        "renommer",
+        "taux",
+        "désactiver",
+        "réactiver",
+        "ajouter-responsable",
+        "retirer-responsable",
+    ):
         assert f"/domain {action} code" in text, action
 
 

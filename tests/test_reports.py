@@ -279,6 +279,9 @@ async def test_export_has_one_row_per_request_with_local_dates(bot: Emulator) ->
     critical = rows[refs["t3"]]
     assert critical["Prise en charge dans la cible"] == "Non"
     assert rows[refs["t2"]]["Résolution dans la cible"] is None  # not decided yet
+    # Statuses read from the staff's side: the admin is not the one who must answer.
+    assert rows[refs["t2"]]["État"] == "En attente du contact"
+    assert rows[refs["t5"]]["État"] == "Annulée par le contact"
 
 
 async def test_the_export_is_a_file_people_keep(bot: Emulator) -> None:

@@ -127,7 +127,8 @@ async def test_mytickets_lists_newest_first(bot: Emulator) -> None:
     await jean.click("Prendre", jean.find_button("Prendre")[0])
     text = (await marie.send("/mytickets"))[-1].text
     assert text.index("CREC-2026-0002") < text.index("CREC-2026-0001")
-    assert "Deuxième demande" in text and "Prise en charge" in text and "Nouvelle" in text
+    assert "Deuxième demande" in text and "Prise en charge" in text
+    assert "Reçue, pas encore prise en charge" in text  # the contact's words, not "Nouvelle"
 
 
 async def test_ticket_shows_only_to_those_who_may_see_it(bot: Emulator) -> None:
@@ -136,7 +137,7 @@ async def test_ticket_shows_only_to_those_who_may_see_it(bot: Emulator) -> None:
     eve = await flows.lead(bot, boss, 3003, "Eve", "hr")
     reference = await flows.file_request(marie, subject="Objet très précis")
     text = (await marie.send(f"/ticket {reference.lower()}"))[-1].text
-    assert "Objet très précis" in text and "Nouvelle" in text
+    assert "Objet très précis" in text and "Reçue, pas encore prise en charge" in text
     for person in (paul, eve):
         text = (await person.send(f"/ticket {reference}"))[-1].text
         assert "Aucune demande" in text and "Objet très précis" not in text
