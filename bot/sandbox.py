@@ -50,6 +50,7 @@ from storage.models import TicketStatus
 
 TOKEN = "sandbox:token"  # noqa: S105 - a placeholder: the fake Bot API never checks it
 FILES = "sandbox-files"  # the folder of saved files, beside the database by default
+STARTING = "starting the bot and its demo data (a few seconds the first time)…"
 
 Button: TypeAlias = tuple[str, str]
 
@@ -378,6 +379,7 @@ async def session(
     folder = (files or db_path.parent / FILES).resolve()
     async with running(settings) as emulator:
         sandbox = Sandbox(emulator, out, color=color, files=SavedFiles(folder))
+        sandbox.say(STARTING)
         now = datetime.now(UTC)
         summary = await sandbox.seed(now)
         await emulator.deliver()  # whatever an earlier session of this database left queued

@@ -20,7 +20,15 @@ from openpyxl import load_workbook
 
 from bot.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
 from bot.emulator import Sent
-from bot.sandbox import Sandbox, SandboxError, files_folder, running, sandbox_settings, session
+from bot.sandbox import (
+    STARTING,
+    Sandbox,
+    SandboxError,
+    files_folder,
+    running,
+    sandbox_settings,
+    session,
+)
 from bot.savedfiles import SavedFiles, file_name
 from bot.terminal import render_html
 from storage.models import TicketStatus
@@ -281,7 +289,7 @@ async def test_session_reads_lines_until_the_end(kept_db: Path) -> None:
     out = io.StringIO()
     source = Lines(["/as admin", "/federations"])
     assert await session(kept_db, source, out, color=False) == 0
-    assert out.getvalue().startswith(f"demo data ready (from {kept_db})\n")
+    assert out.getvalue().startswith(f"{STARTING}\ndemo data ready (from {kept_db})\n")
     assert f"files the bot sends, and yours: {kept_db.parent / 'sandbox-files'}" in out.getvalue()
     assert all(code in out.getvalue() for code, _ in FEDERATIONS)
 
@@ -348,7 +356,7 @@ def test_the_admin_gets_the_chart_and_the_spreadsheets_saved_where_the_transcrip
     out, err = done.stdout, done.stderr
     assert done.returncode == 0, err
     assert "NETWORK" not in err and "Traceback" not in out + err
-    assert out.startswith("demo data ready: 5 federations, a lead and an hourly rate for every")
+    assert out.startswith(f"{STARTING}\ndemo data ready: 5 federations, a lead and an hourly rate")
     folder = tmp_path / "sandbox-files"
     assert f"files the bot sends, and yours: {folder}\n" in out
     assert "Lien d'inscription" not in out and "start=" not in out  # the seeding stays quiet
@@ -427,7 +435,7 @@ def test_an_existing_database_is_not_seeded_again(kept_db: Path) -> None:
         before = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()
     done = run_sandbox("/as admin\n/federations\n", "--db", str(kept_db))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"demo data ready (from {kept_db})\n")
+    assert done.stdout.startswith(f"{STARTING}\ndemo data ready (from {kept_db})\n")
     assert f"files the bot sends, and yours: {kept_db.parent / 'sandbox-files'}" in done.stdout
     with sqlite3.connect(kept_db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone() == (len(PERSONAS),)
