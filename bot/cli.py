@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
+# First of all, before the libraries (half a second to import): a stop signal while the bot is
+# still starting ends it at once, with exit 0. bot/runner.py takes over once the bot runs.
+import os
 import signal
 import sys
 
-from bot.config import SettingsError, load_settings
-from bot.logs import setup_logging
+
+def _stop_while_starting(signal_number: int, _frame: object) -> None:
+    """SIGTERM or SIGINT before the bot takes updates: nothing is held yet, just leave (exit 0)."""
+    raise SystemExit(0)
+
+
+def _is_the_program() -> bool:
+    """`python -m bot` or the `intake-bot` script, not a program importing this module."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    script = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return getattr(spec, "name", None) == "bot.__main__" or script == "intake-bot"
+
+
+EARLY_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOPS_EARLY = _is_the_program()
+if STOPS_EARLY:
+    for _number in EARLY_STOP_SIGNALS:
+        signal.signal(_number, _stop_while_starting)
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+
+from bot.config import SettingsError, load_settings  # noqa: E402
+from bot.logs import redact, setup_logging  # noqa: E402
 
 log = logging.getLogger("bot")
 
@@ -40,16 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_while_starting(signal_number: int, _frame: object) -> None:
-    """SIGTERM before the bot takes updates: nothing is held yet, just leave (exit 0)."""
-    raise SystemExit(0)
-
-
 def run(webhook: bool) -> int:
-    """Run the bot until SIGTERM or SIGINT (then it stops cleanly and exits 0)."""
+    """Run the bot until SIGTERM or SIGINT (then it stops cleanly and exits 0); 2 when a
+    setting is wrong, 75 when Telegram cannot be reached (bot/runner.py)."""
     # bot/runner.py handles SIGTERM once the event loop runs; until then, stop at once.
-    signal.signal(signal.SIGTERM, _stop_while_starting)
+    for number in EARLY_STOP_SIGNALS:
+        signal.signal(number, _stop_while_starting)
     from bot.app import build_application  # noqa: PLC0415 - keeps `--help` fast
+    from bot.runner import StartFailed  # noqa: PLC0415
 
     try:
         settings = load_settings()
@@ -60,22 +81,26 @@ def run(webhook: bool) -> int:
         return 2
     setup_logging([token, secret])
     app = build_application(settings)
-    if webhook:
-        from bot.webhook import serve  # noqa: PLC0415
+    try:
+        if webhook:
+            from bot.webhook import serve  # noqa: PLC0415
 
-        asyncio.run(
-            serve(
-                app,
-                url=url,
-                secret=secret,
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
+            asyncio.run(
+                serve(
+                    app,
+                    url=url,
+                    secret=secret,
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                )
             )
-        )
-    else:
-        from bot.runner import poll  # noqa: PLC0415
+        else:
+            from bot.runner import poll  # noqa: PLC0415
 
-        asyncio.run(poll(app))
+            asyncio.run(poll(app))
+    except StartFailed as exc:  # one line, as for a wrong setting; never the token
+        print(f"intake-bot: {redact(str(exc), [token, secret])}", file=sys.stderr)
+        return exc.code
     log.info("stopped")
     return 0
 
@@ -83,6 +108,9 @@ def run(webhook: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `intake-bot` and `python -m bot`."""
     args = _parser().parse_args(argv)
+    if STOPS_EARLY and args.command != "run":  # the others stop on a signal as programs do
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "run":
         return run(args.webhook)
     if args.command == "sandbox":

@@ -7,25 +7,113 @@ keeps the process alive. Here a stop signal only sets an event: what is starting
 starting (a call to Telegram ends within its timeout), then everything stops in order. This
 is PTB's documented way of running an application by hand (`initialize`, `start`,
 `updater.start_polling`, then the same in reverse).
+
+When the bot cannot start (Telegram refuses the token, the Bot API does not answer, the webhook
+cannot be set), `StartFailed` carries one line for the person running it and the exit status:
+`EXIT_SETTING` (2) when a setting is wrong, which the systemd unit does not restart, or
+`EXIT_TRY_LATER` (75, sysexits' EX_TEMPFAIL) when Telegram or the network may just be down for
+now, which it restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 
-from bot.app import IntakeApp
+from bot.app import IntakeApp, services_of
 from bot.reports import load_chart_library
+from bot.retry import left_to_caller
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_SETTING = 2  # a setting is wrong: starting again would fail again
+EXIT_TRY_LATER = 75  # EX_TEMPFAIL: Telegram or the network did not answer; worth another try
+RETRY_PAUSES = (1.0, 3.0)  # seconds between the attempts to reach Telegram at start
+
+
+class StartFailed(Exception):
+    """The bot could not start: `str()` is the one line to show, `code` the exit status."""
+
+    def __init__(self, line: str, code: int) -> None:
+        super().__init__(line)
+        self.code = code
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: without a user name or password in it."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def api_unreachable(app: IntakeApp, exc: TelegramError, what: str) -> StartFailed:
+    """The Bot API did not answer (or failed) while the bot was starting."""
+    url = shown_url(services_of(app).settings.telegram_api_base_url)
+    return StartFailed(
+        f"no answer from the Bot API at TELEGRAM_API_BASE_URL ({url}) {what} ({exc}): check"
+        " the setting and the network.",
+        EXIT_TRY_LATER,
+    )
+
+
+def token_refused(app: IntakeApp, exc: InvalidToken) -> StartFailed:
+    """Telegram answered 401 (a token it does not know) or 404 (a token it cannot read)."""
+    # PTB's own message has the token in it; the server's answer is its cause.
+    answer = str(exc.__cause__ or "")
+    if "not found" in answer.lower():  # also what a wrong TELEGRAM_API_BASE_URL path gets
+        url = shown_url(services_of(app).settings.telegram_api_base_url)
+        return StartFailed(
+            "Telegram refused TELEGRAM_BOT_TOKEN (404 Not Found): check the token @BotFather"
+            f" gave you, and TELEGRAM_API_BASE_URL ({url}) if you set it.",
+            EXIT_SETTING,
+        )
+    return StartFailed(
+        "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token @BotFather"
+        " gave you.",
+        EXIT_SETTING,
+    )
+
+
+async def reach_telegram(app: IntakeApp, stop: asyncio.Event) -> bool:
+    """Ask Telegram who the bot is (`getMe`, PTB's `Bot.initialize`), again after a pause when
+    it does not answer; False if a stop signal came meanwhile.
+
+    Raises StartFailed when Telegram refuses the token, or has not answered the last attempt.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    pauses = iter(RETRY_PAUSES)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            with left_to_caller():  # tried once each time: the pauses are these
+                await app.bot.initialize()
+            return True
+        except InvalidToken as exc:
+            raise token_refused(app, exc) from None
+        except TelegramError as exc:  # no connection, a timeout, a 5xx: perhaps only for now
+            pause = next(pauses, None)
+            if stop.is_set():
+                return False
+            if pause is None:
+                elapsed = round(loop.time() - began)
+                what = f"after {attempts} attempts in {elapsed} s"
+                raise api_unreachable(app, exc, what) from None
+            log.debug("Telegram did not answer (%s); trying again in %s s", exc, pause)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
+        if stop.is_set():
+            return False
 
 
 Step = Callable[[], Awaitable[None]]
@@ -96,10 +184,22 @@ async def run_until_stopped(app: IntakeApp, start_taking: Step, stop_taking: Ste
         loop.add_signal_handler(number, stop.set)
 
     async def start_unless_stopped() -> None:  # a stop during post_init: take nothing
-        if not stop.is_set():
+        if stop.is_set():
+            return
+        try:
             await start_taking()
+        except TelegramError as exc:
+            raise api_unreachable(app, exc, "while the bot started") from None
 
     try:
+        reached = False
+        try:
+            reached = await reach_telegram(app, stop)
+        finally:
+            if not reached:  # `running` never starts: close what getMe opened here
+                await app.bot.shutdown()
+        if not reached:
+            return
         async with running(app, start_unless_stopped, stop_taking):
             with start_up_frozen():
                 await stop.wait()

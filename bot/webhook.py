@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 import tornado.httpserver
 import tornado.web
 from telegram import Update
+from telegram.error import BadRequest
 
 from bot.app import IntakeApp, services_of
 from bot.inbox import DurableQueue
 from bot.logs import log_event
-from bot.runner import run_until_stopped
+from bot.runner import EXIT_SETTING, EXIT_TRY_LATER, StartFailed, run_until_stopped, shown_url
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,19 @@ async def serve(app: IntakeApp, *, url: str, secret: str, listen: str, port: int
     server = WebhookServer(app, url=url, secret=secret, listen=listen, port=port)
 
     async def start() -> None:
-        server.start()
-        await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        try:
+            server.start()
+        except OSError as exc:  # taken (perhaps by the process before this one), or not ours
+            raise StartFailed(
+                f"cannot listen on WEBHOOK_LISTEN ({listen}) and WEBHOOK_PORT ({port}):"
+                f" {exc.strerror or exc}.",
+                EXIT_TRY_LATER,
+            ) from None
+        try:
+            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        except BadRequest as exc:  # e.g. "bad webhook: HTTPS URL must be provided"
+            raise StartFailed(
+                f"Telegram refused WEBHOOK_URL ({shown_url(url)}): {exc}.", EXIT_SETTING
+            ) from None
 
     await run_until_stopped(app, start, server.stop)
