@@ -1,6 +1,6 @@
 """Service levels: targets per urgency, their deadlines, and the job that reminds and alerts.
 
-A target counts business time (bot.business_time), except for critical requests, where every
+A target counts business time (bot.rules.business_time), except for critical requests, where every
 hour counts. The lead is reminded at 75 % of a target; the admins are told when a target has
 passed (for a first response: that nobody has taken the request). Each alert is recorded in
 the transaction that queues its message, so it is sent once per ticket and target, however
@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application, CallbackContext
 
-from bot import callbacks as cb
-from bot import keyboards, render
-from bot.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
-from bot.durations import format_duration
-from bot.i18n import Html, t, tn
+from bot.rules.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
+from bot.rules.durations import format_duration
 from bot.services import Services, get_services
 from bot.tickets import message_payload, recipients
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t, tn
 from storage import outbox, people
 from storage import sla as repo
 from storage.db import Connection

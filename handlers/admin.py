@@ -11,15 +11,16 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import admin_words as words
-from bot import callbacks as cb
-from bot import keyboards, registration, render
-from bot.commands import menu
-from bot.i18n import Html, escape, t, tn
+from bot import registration
 from bot.reports import dollars, money, parse_rate
 from bot.services import Services, get_services
 from bot.sla import every_hour_counts, format_target, parse_duration
 from bot.tickets import message_payload
+from bot.ui import admin_words as words
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.commands import menu
+from bot.ui.i18n import Html, escape, t, tn
 from handlers.common import PRIVATE, Context, drop_buttons, members, refuse, reply
 from storage import admin as repo
 from storage import outbox, people

@@ -10,9 +10,6 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.billing_message import render_billing
-from bot.exports import export_workbook
-from bot.i18n import t
 from bot.reports import (
     billing_statement,
     billing_workbook,
@@ -24,8 +21,11 @@ from bot.reports import (
     render_stats,
     weekly_chart,
 )
+from bot.reports.billing_message import render_billing
+from bot.reports.export import export_workbook
 from bot.services import get_services
 from bot.sla import calendar_for
+from bot.ui.i18n import t
 from handlers.admin import reply_lines
 from handlers.common import PRIVATE, Context, members, reply
 from storage import people

@@ -16,16 +16,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
-from bot import keyboards, render
 from bot.conversation import Incoming, relay, relay_edit, replied_ticket, ticket_written_to
-from bot.durations import BadDuration, format_duration, parse_duration
-from bot.forms import has_visible_text
-from bot.i18n import Html, t
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
+from bot.rules.durations import BadDuration, format_duration, parse_duration
+from bot.rules.forms import has_visible_text
+from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
 from bot.services import Services, get_services
 from bot.tickets import relation_to, visible_ticket
-from bot.workflow import Action, Refusal, Relation, can_view, decide
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t
 from handlers.common import (
     PRIVATE,
     Context,

@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.emulator import Emulator, FakeBotAPI, Sent, Upload
+from bot.tools.emulator import Emulator, FakeBotAPI, Sent, Upload
 from storage.db import utc_text
 
 

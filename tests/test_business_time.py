@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
+from bot.rules.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
 from bot.sla import deadline, format_target, parse_duration
 from storage.models import Urgency
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.emulator import Emulator, Person
 from bot.reports import (
     compute_stats,
     describe,
@@ -22,6 +21,7 @@ from bot.reports import (
     weekly_figure,
 )
 from bot.sla import calendar_for
+from bot.tools.emulator import Emulator, Person
 from storage import people
 from storage import reports as repo
 from storage import sla as sla_repo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI, Person
+from bot.tools.emulator import Emulator, FakeBotAPI, Person
 from storage import tickets
 from tests import flows
 

@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import callbacks as cb
-from bot.forms import InvalidInput, parse_desired_date, validate_description, validate_subject
-from bot.workflow import RULES, Action, Actor, Refusal, Relation, decide, relations
+from bot.rules.forms import (
+    InvalidInput,
+    parse_desired_date,
+    validate_description,
+    validate_subject,
+)
+from bot.rules.workflow import RULES, Action, Actor, Refusal, Relation, decide, relations
+from bot.ui import callbacks as cb
 from storage.models import Role, TicketStatus
 from tests.flows import ticket_record
 
@@ -117,7 +122,7 @@ ACTORS = {
 S = TicketStatus
 OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
 WORKED = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
-# Written from DESIGN.md's diagram, independently of bot.workflow.RULES.
+# Written from DESIGN.md's diagram, independently of bot.rules.workflow.RULES.
 EXPECTED: dict[Action, tuple[set[TicketStatus], set[str]]] = {
     Action.TAKE: ({S.NEW}, {"field_lead", "assignee", "admin"}),
     Action.REASSIGN: (OPEN, {"assignee", "admin"}),

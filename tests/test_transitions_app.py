@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import Emulator, Person
+from bot.tools.emulator import Emulator, Person
 from storage import tickets
 from storage.models import TicketStatus
 from tests import flows

@@ -1,4 +1,4 @@
-"""The terminal of `intake-bot sandbox` (bot/sandbox.py): Telegram's HTML as a terminal shows
+"""The terminal of `intake-bot sandbox` (bot/tools/sandbox.py): Telegram's HTML as a terminal shows
 it (ANSI styles or plain markers, indented blocks), and the lines typed or piped in.
 """
 

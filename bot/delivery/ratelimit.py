@@ -12,8 +12,8 @@ token bucket per private chat, and takes every token a send needs at the same in
 before the request goes out, so that waiting for one limit never lets another one be overrun.
 
 A 429 is still raised to the caller (`max_retries=0`): the outbox reschedules the row and pauses
-(bot/outbox.py). The limiter also holds every chat-addressed request until the `retry_after`
-has passed, so that nothing is sent inside a window Telegram announced.
+(bot/delivery/outbox.py). The limiter also holds every chat-addressed request until the
+`retry_after` has passed, so that nothing is sent inside a window Telegram announced.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from bot import demo_requests as requests
-from bot.demo_requests import Request
-from bot.emulator import Emulator, Person, Sent
+from bot.tools import demo_requests as requests
+from bot.tools.demo_requests import Request
+from bot.tools.emulator import Emulator, Person, Sent
 from storage import conversation, people, tickets
 from storage.models import Role, TicketStatus, Urgency
 

@@ -1,4 +1,4 @@
-"""The requests of the sandbox's demo history (bot/demo.py replays them through the bot).
+"""The requests of the sandbox's demo history (bot/tools/demo.py replays them through the bot).
 
 Forty requests of five federations over three months, newest first, each with the state it
 ends in: 3 new, 2 assigned, 3 in progress, 3 waiting on the contact, 4 resolved, 22 closed

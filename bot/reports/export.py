@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bot.business_time import BusinessCalendar
-from bot.i18n import t
 from bot.reports import entry_amount, met_target, plain
-from bot.spreadsheets import Sheet, save, spent
+from bot.reports.spreadsheets import Sheet, save, spent
+from bot.rules.business_time import BusinessCalendar
+from bot.ui.i18n import t
 from storage.models import ExpertiseField, Federation, Urgency
 from storage.reports import ExportRow
 from storage.sla import SlaTarget, Target

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.durations import format_duration
-from bot.i18n import Html, t, tn
 from bot.reports import (
     Statement,
     billed_federations,
@@ -15,6 +13,8 @@ from bot.reports import (
     money,
     unrated_warning,
 )
+from bot.rules.durations import format_duration
+from bot.ui.i18n import Html, t, tn
 from storage.models import ExpertiseField, Federation
 
 

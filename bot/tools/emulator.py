@@ -26,7 +26,7 @@ from bot import runner
 from bot.app import IntakeApp, build_application, services_of
 from bot.clock import Clock
 from bot.config import Settings
-from bot.inbox import DurableQueue
+from bot.delivery.inbox import DurableQueue
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "crec_intake_bot"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from bot.i18n import Html, tn
+from bot.ui.i18n import Html, tn
 
 MAX_MINUTES = 24 * 60
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import t
+from bot.ui.i18n import t
 from storage.models import Role
 
 EVERYONE = ("start", "help", "language", "cancel")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot import i18n
-from bot.i18n import Html, escape, format_day, format_when, t
+from bot.ui import i18n
+from bot.ui.i18n import Html, escape, format_day, format_when, t
 from storage.models import (
     Draft,
     ExpertiseField,

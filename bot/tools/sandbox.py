@@ -1,8 +1,8 @@
 """`intake-bot sandbox`: the whole bot in a terminal chat, without Telegram.
 
 The sandbox is not a second bot. It starts the very application of `intake-bot run` through
-`bot.emulator` (the in-process Bot API), creates demo data through the bot's own flows
-(bot/demo.py: federations, a lead per field with their rates, three months of requests), then
+`bot.tools.emulator` (the in-process Bot API), creates demo data through the bot's own flows
+(bot/tools/demo.py: federations, a lead per field with their rates, three months of requests), then
 lets you chat as a contact, a lead or the admin. What the bot sends to the other personas
 appears under their name, so a whole workflow (file a request, get notified, take it) can be
 played on one machine. Every file the bot sends, and every file you send with `/file`, is
@@ -30,7 +30,8 @@ from typing import Any, TextIO, TypeAlias
 from pydantic import SecretStr
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.demo import (
+from bot.logs import setup_logging
+from bot.tools.demo import (
     ADMIN,
     BY_KEY,
     FEDERATIONS,
@@ -42,10 +43,9 @@ from bot.demo import (
     ReplayClock,
     Summary,
 )
-from bot.emulator import Emulator, FakeBotAPI, Person, Sent
-from bot.logs import setup_logging
-from bot.savedfiles import SavedFiles
-from bot.terminal import LineSource, line_source, render_html, use_color
+from bot.tools.emulator import Emulator, FakeBotAPI, Person, Sent
+from bot.tools.savedfiles import SavedFiles
+from bot.tools.terminal import LineSource, line_source, render_html, use_color
 from storage.models import TicketStatus
 
 TOKEN = "sandbox:token"  # noqa: S105 - a placeholder: the fake Bot API never checks it
@@ -198,8 +198,8 @@ class Sandbox:
     # -- demo data ------------------------------------------------------------------------------
 
     async def seed(self, now: datetime | None = None) -> Summary | None:
-        """Create the demo data through the bot's own flows (bot/demo.py): the federations and
-        the personas if missing, then, on a database without requests, three months of them.
+        """Create the demo data through the bot's own flows (bot/tools/demo.py): the federations
+        and the personas if missing, then, on a database without requests, three months of them.
 
         The summary of that history; None if the database had requests already (`--db`).
         The application must run on a `ReplayClock` (see `running`).
@@ -349,7 +349,7 @@ def sandbox_settings(db_path: Path) -> Settings:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Emulator]:
     """The application of `intake-bot run` on the in-process Bot API, on a clock that the
-    demo data can set in the past (bot/demo.py) and that otherwise tells real time."""
+    demo data can set in the past (bot/tools/demo.py) and that otherwise tells real time."""
     async with Emulator.running(settings, api=FakeBotAPI(), clock=ReplayClock()) as emulator:
         yield emulator
 

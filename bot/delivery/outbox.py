@@ -2,7 +2,7 @@
 
 A notification is a row (committed with the change it announces) before it is a Bot API call.
 Several chats are served at once, each chat's rows one after the other in order: the rate
-limiter (bot/ratelimit.py) paces one chat without holding up the others.
+limiter (bot/delivery/ratelimit.py) paces one chat without holding up the others.
 Transient failures (timeouts, 5xx, 429) reschedule the row with backoff; a 429 pauses every
 send for Telegram's `retry_after`; a 403 (the person blocked the bot) ends the row as
 `blocked`, records it on the user and tells the admins; a 400 ends the row as `failed`.
@@ -21,9 +21,9 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup,
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.i18n import t
+from bot.delivery.retry import left_to_caller
 from bot.logs import log_event
-from bot.retry import left_to_caller
+from bot.ui.i18n import t
 from storage import Database, people, tickets
 from storage import outbox as repo
 from storage.models import OutboxMessage, OutboxStatus
@@ -187,7 +187,8 @@ class Outbox:
         """Try one row; False when every send must pause (429)."""
         now = self.clock.now()
         try:
-            with left_to_caller():  # retried here, with backoff: not also at once (bot/retry.py)
+            # Retried here, with backoff: not also at once (bot/delivery/retry.py).
+            with left_to_caller():
                 message_id = await self._call(row)
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)

@@ -8,10 +8,10 @@ from typing import TypeAlias
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks as cb
-from bot.forms import MAX_ATTACHMENTS
-from bot.i18n import t
-from bot.workflow import Relation
+from bot.rules.forms import MAX_ATTACHMENTS
+from bot.rules.workflow import Relation
+from bot.ui import callbacks as cb
+from bot.ui.i18n import t
 from storage.models import Draft, ExpertiseField, FormStep, Ticket, TicketStatus, Urgency, User
 
 Rows: TypeAlias = Sequence[Sequence[tuple[str, str]]]

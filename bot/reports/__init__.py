@@ -1,7 +1,7 @@
 """Stats and juste-coût billing: periods, money, the /stats text and chart, the statement and
 its spreadsheet. Plain functions of data: no Telegram, no database. Beside it: the export's
-spreadsheet (bot/exports.py), the cells of every spreadsheet (bot/spreadsheets.py) and the
-/billing message (bot/billing_message.py).
+spreadsheet (bot/reports/export.py), the cells of every spreadsheet (bot/reports/spreadsheets.py)
+and the /billing message (bot/reports/billing_message.py).
 
 Money is `Decimal` dollars from integer cents, never float. A time entry costs
 minutes × its own hourly rate ÷ 60, rounded to the cent (half up); every total is the sum of
@@ -25,12 +25,12 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from openpyxl import Workbook
 
-from bot.business_time import BusinessCalendar
-from bot.durations import format_duration
-from bot.i18n import Html, t, tn
-from bot.render import LOCALES
+from bot.reports.spreadsheets import Sheet, save, spent
+from bot.rules.business_time import BusinessCalendar
+from bot.rules.durations import format_duration
 from bot.sla import deadline
-from bot.spreadsheets import Sheet, save, spent
+from bot.ui.i18n import Html, t, tn
+from bot.ui.render import LOCALES
 from storage.models import ExpertiseField, Federation, TicketStatus, Urgency
 from storage.reports import TicketFacts, TimeEntryLine
 from storage.sla import OPEN_STATUSES, SlaTarget, Target

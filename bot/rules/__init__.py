@@ -1,0 +1,1 @@
+"""Business rules that know neither Telegram nor SQL: transitions, forms, time, money, billing."""
