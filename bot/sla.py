@@ -32,8 +32,16 @@ from bot.ui.i18n import Html, t, tn
 from storage import outbox, people
 from storage import sla as repo
 from storage.db import Connection
-from storage.models import ExpertiseField, Federation, Urgency, User
-from storage.sla import AlertKind, SlaTarget, Target, WatchedTicket
+from storage.models import (
+    AlertKind,
+    ExpertiseField,
+    Federation,
+    SlaTarget,
+    Target,
+    Urgency,
+    User,
+    WatchedTicket,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,23 +10,9 @@ from datetime import date, datetime
 import aiosqlite
 
 from storage.db import utc_text
-from storage.models import Record, TicketStatus, Urgency
+from storage.models import TicketFacts, TimeEntryLine
 
 _COHORT = "SELECT id FROM tickets WHERE created_at >= ? AND created_at < ?"
-
-
-class TicketFacts(Record):
-    """What stats need of a ticket."""
-
-    id: int
-    created_at: datetime
-    urgency: Urgency
-    status: TicketStatus
-    field_id: int
-    federation_id: int
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    rating: int | None
 
 
 class ExportRow(TicketFacts):
@@ -38,22 +24,6 @@ class ExportRow(TicketFacts):
     closed_at: datetime | None
     contact_name: str | None
     assignee_name: str | None
-
-
-class TimeEntryLine(Record):
-    """A time entry of a billing period, with its ticket."""
-
-    id: int
-    work_date: date
-    minutes: int
-    hourly_rate_cents: int
-    note: str | None
-    field_id: int
-    lead_name: str | None
-    ticket_id: int
-    reference: str
-    subject: str
-    federation_id: int
 
 
 async def ticket_facts(

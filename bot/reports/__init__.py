@@ -31,9 +31,17 @@ from bot.rules.durations import format_duration
 from bot.sla import deadline
 from bot.ui.i18n import Html, t, tn
 from bot.ui.render import LOCALES
-from storage.models import ExpertiseField, Federation, TicketStatus, Urgency
-from storage.reports import TicketFacts, TimeEntryLine
-from storage.sla import OPEN_STATUSES, SlaTarget, Target
+from storage.models import (
+    OPEN_STATUSES,
+    ExpertiseField,
+    Federation,
+    SlaTarget,
+    Target,
+    TicketFacts,
+    TicketStatus,
+    TimeEntryLine,
+    Urgency,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

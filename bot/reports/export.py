@@ -16,9 +16,8 @@ from bot.reports import entry_amount, met_target, plain
 from bot.reports.spreadsheets import Sheet, save, spent
 from bot.rules.business_time import BusinessCalendar
 from bot.ui.i18n import t
-from storage.models import ExpertiseField, Federation, Urgency
+from storage.models import ExpertiseField, Federation, SlaTarget, Target, Urgency
 from storage.reports import ExportRow
-from storage.sla import SlaTarget, Target
 
 # Each column's key (its header is `export.col_<key>`) and the width its values need.
 EXPORT_COLUMNS = (

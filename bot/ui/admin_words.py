@@ -9,8 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TypeVar
 
-from storage.models import Role, Urgency
-from storage.sla import Target
+from storage.models import Role, Target, Urgency
 
 
 def plain_word(word: str) -> str:

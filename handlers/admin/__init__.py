@@ -26,8 +26,7 @@ from storage import admin as repo
 from storage import outbox, people
 from storage import sla as sla_repo
 from storage.db import Connection
-from storage.models import ExpertiseField, Federation, Role, Urgency, User
-from storage.sla import Target
+from storage.models import ExpertiseField, Federation, Role, Target, Urgency, User
 
 FEDERATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$")
 FIELD_CODE = re.compile(r"^[a-z][a-z0-9_-]{1,23}$")
