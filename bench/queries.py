@@ -219,7 +219,7 @@ def report_actions(inst: Instance) -> dict[str, tuple[ReportAction, int]]:
             parse_month,
             render_stats,
         )
-        from bot.sla import calendar_for  # noqa: PLC0415
+        from bot.rules.service_levels import calendar_for  # noqa: PLC0415
         from storage import people  # noqa: PLC0415
         from storage import reports as repo  # noqa: PLC0415
         from storage import sla as sla_repo  # noqa: PLC0415

@@ -23,8 +23,8 @@ from bot.reports import (
 )
 from bot.reports.billing_message import render_billing
 from bot.reports.export import export_workbook
+from bot.rules.service_levels import calendar_for
 from bot.services import get_services
-from bot.sla import calendar_for
 from bot.ui.i18n import t
 from handlers.admin import reply_lines
 from handlers.common import PRIVATE, Context, members, reply

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.rules.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
-from bot.sla import deadline, format_target, parse_duration
+from bot.rules.service_levels import deadline, format_target, parse_duration
 from storage.models import Urgency
 
 MONTREAL = ZoneInfo("America/Montreal")

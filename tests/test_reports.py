@@ -20,7 +20,7 @@ from bot.reports import (
     week_labels,
     weekly_figure,
 )
-from bot.sla import calendar_for
+from bot.rules.service_levels import calendar_for
 from bot.tools.emulator import Emulator, Person
 from storage import people
 from storage import reports as repo

@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from bot.reports.spreadsheets import Sheet, save, spent
 from bot.rules.business_time import BusinessCalendar
 from bot.rules.durations import format_duration
-from bot.sla import deadline
+from bot.rules.service_levels import deadline
 from bot.ui.i18n import Html, t, tn
 from bot.ui.render import LOCALES
 from storage.models import (

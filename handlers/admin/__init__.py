@@ -13,8 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import registration
 from bot.reports import dollars, money, parse_rate
+from bot.rules.service_levels import every_hour_counts, format_target, parse_duration
 from bot.services import Services, get_services
-from bot.sla import every_hour_counts, format_target, parse_duration
 from bot.tickets import message_payload
 from bot.ui import admin_words as words
 from bot.ui import callbacks as cb
