@@ -31,7 +31,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import IntakeApp, services_of
 from bot.delivery.retry import left_to_caller
-from bot.reports import load_chart_library
+from bot.reports.chart import load_chart_library
 
 log = logging.getLogger(__name__)
 

@@ -10,22 +10,17 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.reports import (
-    billing_statement,
-    billing_workbook,
-    compute_stats,
-    describe,
-    parse_month,
-    parse_period,
-    plain,
-    render_stats,
-    weekly_chart,
-)
+from bot.reports.billing import billing_workbook
 from bot.reports.billing_message import render_billing
+from bot.reports.chart import weekly_chart
 from bot.reports.export import export_workbook
+from bot.reports.stats import render_stats
+from bot.rules.billing import billing_statement
+from bot.rules.periods import describe, parse_month, parse_period
 from bot.rules.service_levels import calendar_for
+from bot.rules.stats import compute_stats
 from bot.services import get_services
-from bot.ui.i18n import t
+from bot.ui.i18n import plain, t
 from handlers.admin import reply_lines
 from handlers.common import PRIVATE, Context, members, reply
 from storage import people

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reports import dollars, entry_amount, hours, parse_rate
+from bot.rules.money import dollars, entry_amount, hours, parse_rate
 from bot.tools.emulator import Emulator, Person
 from tests import admin_helpers as h
 from tests import flows

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.reports import (
-    Statement,
-    billed_federations,
-    describe,
-    federation_code,
-    money,
-    unrated_warning,
-)
+from bot.reports.billing import unrated_warning
+from bot.rules.billing import Statement, billed_federations, federation_code
 from bot.rules.durations import format_duration
+from bot.rules.money import money
+from bot.rules.periods import describe
 from bot.ui.i18n import Html, t, tn
 from storage.models import ExpertiseField, Federation
 

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
-from bot.reports import entry_amount, met_target, plain
 from bot.reports.spreadsheets import Sheet, save, spent
 from bot.rules.business_time import BusinessCalendar
-from bot.ui.i18n import t
+from bot.rules.money import entry_amount
+from bot.rules.stats import met_target
+from bot.ui.i18n import plain, t
 from storage.models import ExpertiseField, Federation, SlaTarget, Target, Urgency
 from storage.reports import ExportRow
 

@@ -46,6 +46,11 @@ def escape(value: object) -> str:
     return value if isinstance(value, Html) else html.escape(str(value), quote=False)
 
 
+def plain(text: Html) -> str:
+    """A catalogue text for a spreadsheet or a chart (no markup there)."""
+    return html.unescape(str(text))
+
+
 @dataclass(frozen=True)
 class Texts:
     """One language's texts: plain ones by key, counted ones with all their plural forms."""

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import registration
-from bot.reports import dollars, money, parse_rate
+from bot.rules.money import dollars, money, parse_rate
 from bot.rules.service_levels import every_hour_counts, format_target, parse_duration
 from bot.services import Services, get_services
 from bot.tickets import message_payload
