@@ -38,7 +38,7 @@ from bot.app import build_application
 from bot.clock import SystemClock
 from bot.delivery import ratelimit
 from bot.delivery.outbox import Outbox
-from bot.tools.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 from storage import Database
 from storage import outbox as repo
 

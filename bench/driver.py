@@ -38,7 +38,7 @@ from bot.delivery.inbox import DurableQueue, Inbox, IntakeApplication
 from bot.delivery.updates import DEFAULT_CONCURRENCY
 from bot.runner import running, start_up_frozen
 from bot.services import Services
-from bot.tools.emulator import FakeBotAPI, Sent
+from bot.tools.fakeapi import FakeBotAPI, Sent
 from storage import Database, people
 from storage.models import Role
 

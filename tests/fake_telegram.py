@@ -13,7 +13,7 @@ calls::
         await claire.send("/start")
         await telegram.until(lambda: telegram.sent_to(1001), what="a welcome")
 
-The Bot API methods themselves are answered by one `bot.tools.emulator.FakeBotAPI`
+The Bot API methods themselves are answered by one `bot.tools.fakeapi.FakeBotAPI`
 (`telegram.api`): what it checks (HTML, lengths, buttons), records (`api.calls`, `api.chats`) and
 its own `api.fail(...)` stay in one place. This server adds what only a networked Telegram has:
 
@@ -48,7 +48,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram.error import TimedOut
 
-from bot.tools.emulator import Emulator, FakeBotAPI, Person, Sent, Upload
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI, Sent, Upload
 from tests.conftest import TOKEN
 
 log = logging.getLogger(__name__)

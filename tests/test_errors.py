@@ -20,7 +20,8 @@ from bot.config import Settings
 from bot.delivery import retry
 from bot.delivery.retry import Failure, done_already, pause_before_retry
 from bot.errorreports import ReportGroups
-from bot.tools.emulator import Emulator, FakeBotAPI, Person
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from tests import flows
 from tests.conftest import ADMIN_ID
 

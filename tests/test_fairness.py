@@ -25,7 +25,8 @@ from telegram import Update
 from bot.clock import ManualClock
 from bot.delivery.inbox import DurableQueue, IntakeApplication
 from bot.delivery.ratelimit import CHAT_BURST, ChatRateLimiter
-from bot.tools.emulator import Emulator, FakeBotAPI, Person
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from tests import flows
 from tests.conftest import make_settings
 

@@ -39,7 +39,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.runner import polling, running
-from bot.tools.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 from tests.conftest import ADMIN_ID, TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram, Limits
 

@@ -42,7 +42,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import SystemClock
 from bot.delivery.outbox import Outbox
 from bot.delivery.ratelimit import OVERALL_RATE, ChatRateLimiter
-from bot.tools.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 from storage import Database
 from storage import outbox as repo
 from tests.conftest import TOKEN

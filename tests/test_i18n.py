@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.rules.durations import format_duration
-from bot.tools.emulator import Emulator, html_to_text
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import html_to_text
 from bot.ui.i18n import (
     LANGUAGES,
     Html,

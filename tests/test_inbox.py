@@ -9,7 +9,8 @@ from typing import Any
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery.inbox import IntakeApplication
-from bot.tools.emulator import Emulator, FakeBotAPI, Person
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from storage import inbox as inbox_repo
 from storage import tickets
 from tests import flows

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.rules.limits import FloodGuard
-from bot.tools.emulator import Emulator, FakeBotAPI
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people, tickets
 from tests import flows
 from tests.conftest import START, make_settings

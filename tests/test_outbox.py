@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.clock import ManualClock
 from bot.delivery.outbox import backoff
-from bot.tools.emulator import Emulator, FakeBotAPI
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people
 from tests import flows
 

@@ -24,7 +24,7 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery.ratelimit import ChatRateLimiter, TokenBucket
-from bot.tools.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 from tests.conftest import TOKEN
 from tests.fake_telegram import FakeTelegram, Limits
 

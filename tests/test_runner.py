@@ -13,7 +13,7 @@ import weakref
 from bot.app import build_application
 from bot.config import Settings
 from bot.runner import run_until_stopped
-from bot.tools.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 
 
 async def _nothing() -> None:

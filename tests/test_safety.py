@@ -9,7 +9,8 @@ import pytest
 
 from bot.config import Settings
 from bot.logs import REDACTED, RedactingFormatter
-from bot.tools.emulator import Emulator, FakeBotAPI
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people, tickets
 from storage.models import TicketStatus
 from tests import flows

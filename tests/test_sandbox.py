@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.tools.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
-from bot.tools.emulator import Sent
+from bot.tools.fakeapi import Sent
 from bot.tools.sandbox import (
     STARTING,
     Sandbox,

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from bot.tools import demo_requests as requests
 from bot.tools.demo_requests import Request
-from bot.tools.emulator import Emulator, Person, Sent
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import Sent
 from storage import conversation, people, tickets
 from storage.models import Role, TicketStatus, Urgency
 

@@ -43,7 +43,8 @@ from bot.tools.demo import (
     ReplayClock,
     Summary,
 )
-from bot.tools.emulator import Emulator, FakeBotAPI, Person, Sent
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI, Sent
 from bot.tools.savedfiles import SavedFiles
 from bot.tools.terminal import LineSource, line_source, render_html, use_color
 from storage.models import TicketStatus

@@ -9,7 +9,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from bot.tools.emulator import Sent
+from bot.tools.fakeapi import Sent
 
 # The name PTB gives bytes sent without a file name (the bot's chart): no name of ours.
 _UNNAMED = "application.octet-stream"
