@@ -21,7 +21,7 @@ from bot.rules.service_levels import calendar_for
 from bot.rules.stats import compute_stats
 from bot.services import get_services
 from bot.ui.i18n import plain, t
-from handlers.admin import reply_lines
+from handlers.admin.shared import reply_lines
 from handlers.common import PRIVATE, Context, members, reply
 from storage import people
 from storage import reports as repo
