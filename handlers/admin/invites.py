@@ -9,7 +9,7 @@ from bot.services import get_services
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t, tn
-from handlers.admin.shared import SCOPE, ButtonHandler, reply_lines
+from handlers.admin.shared import SCOPE, ButtonHandler, only_argument, reply_lines
 from handlers.common import Context, members, refuse, reply
 from storage import admin as repo
 from storage import people
@@ -23,14 +23,13 @@ async def invite_contact(update: Update, context: Context, user: User) -> None:
     """/invite <CODE>: a single-use link that registers a contact of that federation."""
     services = get_services(context)
     language = user.language
-    args = context.args or []
-    if len(args) != 1:
-        await reply(update, context, t(language, "usage.invite"))
+    code = await only_argument(update, context, user, "usage.invite")
+    if code is None:
         return
     async with services.db.read() as conn:
-        federation = await people.federation_by_code(conn, args[0].upper())
+        federation = await people.federation_by_code(conn, code.upper())
     if federation is None or not federation.active:
-        await reply(update, context, t(language, "federation.unknown", code=args[0][:20]))
+        await reply(update, context, t(language, "federation.unknown", code=code[:20]))
         return
     token = await registration.create_invite(services, user, federation=federation)
     link = registration.invite_link(services.bot_username, token)

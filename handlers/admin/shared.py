@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.services import Services, get_services
+from bot.services import get_services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import Html, t
 from handlers.common import Context, Handler, members, refuse, reply
@@ -63,9 +63,13 @@ async def find_user(update: Update, context: Context, admin: User, text: str) ->
     return found
 
 
-def settings_admin(services: Services, user: User) -> bool:
-    """Admins from ADMIN_IDS hold their rights from the settings, not from the bot."""
-    return user.id in services.settings.admin_ids
+async def only_argument(update: Update, context: Context, admin: User, usage: str) -> str | None:
+    """The command's one argument; None after answering with its usage line (key `usage`)."""
+    args = context.args or []
+    if len(args) != 1:
+        await reply(update, context, t(admin.language, usage))
+        return None
+    return args[0]
 
 
 # An admin button's action: the press, the admin, and the parsed data (scope `adm`).

@@ -14,7 +14,7 @@ from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.commands import menu
 from bot.ui.i18n import Html, escape, t
-from handlers.admin.shared import SCOPE, ButtonHandler, find_user, reply_lines, settings_admin
+from handlers.admin.shared import SCOPE, ButtonHandler, find_user, only_argument, reply_lines
 from handlers.common import Context, members, refuse, reply
 from storage import admin as repo
 from storage import outbox, people
@@ -122,25 +122,36 @@ async def _users_page(
     return Html("\n".join(lines)), keyboards.keyboard([row]) if row else None
 
 
+async def _person_to_change(
+    update: Update, context: Context, admin: User, who: str | None, self_refusal: str
+) -> User | None:
+    """The person an admin named, if the admin may change them: not themselves (the text
+    `self_refusal` says so), not an admin from ADMIN_IDS. None after saying why (or for None)."""
+    person = await find_user(update, context, admin, who) if who is not None else None
+    if person is None:
+        return None
+    if person.id == admin.id:
+        await reply(update, context, t(admin.language, self_refusal))
+        return None
+    # Admins from ADMIN_IDS hold their rights from the settings, not from the bot.
+    if person.id in get_services(context).settings.admin_ids:
+        await reply(
+            update,
+            context,
+            t(admin.language, "admin.settings_admin", person=render.person(person)),
+        )
+        return None
+    return person
+
+
 @members(Role.ADMIN)
 async def revoke(update: Update, context: Context, user: User) -> None:
     """/revoke <user>: the person can do nothing more; their tickets stay where they are."""
     services = get_services(context)
     language = user.language
-    args = context.args or []
-    if len(args) != 1:
-        await reply(update, context, t(language, "admin.revoke_usage"))
-        return
-    person = await find_user(update, context, user, args[0])
+    who = await only_argument(update, context, user, "admin.revoke_usage")
+    person = await _person_to_change(update, context, user, who, "admin.revoke_self")
     if person is None:
-        return
-    if person.id == user.id:
-        await reply(update, context, t(language, "admin.revoke_self"))
-        return
-    if settings_admin(services, person):
-        await reply(
-            update, context, t(language, "admin.settings_admin", person=render.person(person))
-        )
         return
     async with services.db.transaction() as conn:
         if not await repo.set_user_active(conn, person.id, False):
@@ -173,11 +184,8 @@ async def reinstate(update: Update, context: Context, user: User) -> None:
     """/reinstate <user>: give a revoked person their access back, with the same role."""
     services = get_services(context)
     language = user.language
-    args = context.args or []
-    if len(args) != 1:
-        await reply(update, context, t(language, "admin.reinstate_usage"))
-        return
-    person = await find_user(update, context, user, args[0])
+    who = await only_argument(update, context, user, "admin.reinstate_usage")
+    person = await find_user(update, context, user, who) if who is not None else None
     if person is None:
         return
     async with services.db.transaction() as conn:
@@ -205,11 +213,9 @@ async def change_role(update: Update, context: Context, user: User) -> None:
 @members(Role.ADMIN)
 async def promote(update: Update, context: Context, user: User) -> None:
     """/promote <user>: make someone an admin."""
-    args = context.args or []
-    if len(args) != 1:
-        await reply(update, context, t(user.language, "admin.promote_usage"))
-        return
-    await _set_role(update, context, user, args[0], Role.ADMIN, [])
+    who = await only_argument(update, context, user, "admin.promote_usage")
+    if who is not None:
+        await _set_role(update, context, user, who, Role.ADMIN, [])
 
 
 async def _set_role(
@@ -217,16 +223,8 @@ async def _set_role(
 ) -> None:
     services = get_services(context)
     language = admin.language
-    person = await find_user(update, context, admin, who)
+    person = await _person_to_change(update, context, admin, who, "admin.role_self")
     if person is None:
-        return
-    if person.id == admin.id:
-        await reply(update, context, t(language, "admin.role_self"))
-        return
-    if settings_admin(services, person):
-        await reply(
-            update, context, t(language, "admin.settings_admin", person=render.person(person))
-        )
         return
     federation: Federation | None = None
     fields: list[ExpertiseField] = []
