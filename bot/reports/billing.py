@@ -4,6 +4,7 @@ and the time logged without a rate."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 
@@ -31,56 +32,71 @@ def billing_workbook(
 ) -> bytes:
     """The statement as a spreadsheet: a summary sheet, one sheet per federation billed, and
     the time logged without a rate (if any) on a sheet of its own."""
-    workbook = Workbook(write_only=True)
-    period = describe(statement.period, language)
+    book = _Book(
+        Workbook(write_only=True),
+        fields,
+        federations,
+        language,
+        describe(statement.period, language),
+    )
     ordered = billed_federations(statement, federations)
-    _summary_sheet(workbook, statement, ordered, fields, federations, language, period)
+    _summary_sheet(book, statement, ordered)
     for part in ordered:
-        _federation_sheet(workbook, part, fields, federations, language, period)
+        _federation_sheet(book, part)
     if statement.unrated:
-        _unrated_sheet(workbook, statement, fields, federations, language, period)
-    return save(workbook)
+        _unrated_sheet(book, statement)
+    return save(book.workbook)
 
 
-def _words(language: str) -> Callable[..., str]:
-    def text(key: str, **values: object) -> str:
-        return plain(t(language, f"billing.{key}", **values))
+@dataclass(frozen=True)
+class _Book:
+    """The workbook being written, and what each of its sheets names and says."""
 
-    return text
+    workbook: Workbook
+    fields: Mapping[int, ExpertiseField]
+    federations: Mapping[int, Federation]
+    language: str
+    period: str  # the period in words
+
+    def text(self, key: str, **values: object) -> str:
+        """A `billing.<key>` text, without markup."""
+        return plain(t(self.language, f"billing.{key}", **values))
+
+    def columns(self, *names: str) -> list[str]:
+        """The headers of these columns (`billing.col_<name>`)."""
+        return [self.text(f"col_{name}") for name in names]
+
+    def field_name(self, field_id: int) -> str:
+        """A field's name in the statement's language, `?` if it is unknown."""
+        known = self.fields.get(field_id)
+        return known.name(self.language) if known else "?"
 
 
 def _summary_sheet(
-    workbook: Workbook,
-    statement: Statement,
-    ordered: Sequence[FederationStatement],
-    fields: Mapping[int, ExpertiseField],
-    federations: Mapping[int, Federation],
-    language: str,
-    period: str,
+    book: _Book, statement: Statement, ordered: Sequence[FederationStatement]
 ) -> None:
-    text = _words(language)
-    by_federation = [
-        text(f"col_{name}") for name in ("code", "federation", "tickets", "hours", "amount")
-    ]
+    text = book.text
+    by_federation = book.columns("code", "federation", "tickets", "hours", "amount")
     by_field = [text("col_code"), text("col_field"), None, text("col_hours"), text("col_amount")]
     sheet = Sheet(
-        workbook,
+        book.workbook,
         text("summary_sheet"),
-        language,
+        book.language,
         widths=[8, 40, 8, 9, 12],
         headers=[by_federation, by_field],
         frozen_rows=1,
     )
     sheet.for_print(title_rows=1)
-    sheet.title(text("title", period=period))
+    sheet.title(text("title", period=book.period))
     sheet.note(text("note"))
     if statement.unrated:
-        sheet.note(plain(unrated_warning(statement, language, "unrated_summary")), bold=True)
+        warning = unrated_warning(statement, book.language, "unrated_summary")
+        sheet.note(plain(warning), bold=True)
     sheet.blank()
     sheet.row([text("by_federation")], bold=True)
     sheet.header(by_federation)
     for part in ordered:
-        federation = federations.get(part.federation_id)
+        federation = book.federations.get(part.federation_id)
         sheet.row(
             [
                 federation.code if federation else "?",
@@ -96,12 +112,12 @@ def _summary_sheet(
     sheet.blank()
     sheet.row([text("by_field")], bold=True)
     sheet.header(by_field)
-    for field_id, tally in sorted(statement.by_field.items(), key=_field_order(fields)):
-        known = fields.get(field_id)
+    for field_id, tally in sorted(statement.by_field.items(), key=_field_order(book.fields)):
+        known = book.fields.get(field_id)
         sheet.row(
             [
                 known.code if known else "?",
-                known.name(language) if known else "?",
+                book.field_name(field_id),
                 None,
                 spent(tally.minutes),
                 tally.amount,
@@ -127,56 +143,36 @@ def unrated_warning(statement: Statement, language: str, key: str, **values: obj
     )
 
 
-def _federation_sheet(
-    workbook: Workbook,
-    part: FederationStatement,
-    fields: Mapping[int, ExpertiseField],
-    federations: Mapping[int, Federation],
-    language: str,
-    period: str,
-) -> None:
+def _federation_sheet(book: _Book, part: FederationStatement) -> None:
     """A federation's time entries under one frozen header (repeated on each printed page),
     their total, then the amount of each request in the same columns."""
-    text = _words(language)
-    detail = [
-        text(f"col_{name}")
-        for name in (
-            "date",
-            "ticket",
-            "subject",
-            "field",
-            "lead",
-            "note",
-            "minutes",
-            "hours",
-            "rate",
-            "amount",
-        )
-    ]
+    text = book.text
+    detail = book.columns(
+        "date", "ticket", "subject", "field", "lead", "note", "minutes", "hours", "rate", "amount"
+    )
     by_ticket: list[str | None] = [None, *detail[1:3], None, None, None, *detail[6:8], None]
     by_ticket.append(detail[9])
-    federation = federations.get(part.federation_id)
+    federation = book.federations.get(part.federation_id)
     code = federation.code if federation else str(part.federation_id)
     sheet = Sheet(
-        workbook,
+        book.workbook,
         code,
-        language,
+        book.language,
         widths=[10, 15, 36, 28, 22, 30, 7, 8, 10, 12],
         headers=[detail, by_ticket],
         frozen_rows=2,
     )
     sheet.for_print(title_rows=2)
     name = federation.name if federation else code
-    sheet.title(f"{text('title', period=period)} — {code} — {name}")
+    sheet.title(f"{text('title', period=book.period)} — {code} — {name}")
     sheet.header(detail)
     for entry, amount in part.entries:
-        known = fields.get(entry.field_id)
         sheet.row(
             [
                 entry.work_date,
                 entry.reference,
                 entry.subject,
-                known.name(language) if known else "?",
+                book.field_name(entry.field_id),
                 entry.lead_name,
                 entry.note,
                 entry.minutes,
@@ -212,55 +208,37 @@ def _federation_sheet(
     sheet.note(text("note"))
 
 
-def _unrated_sheet(
-    workbook: Workbook,
-    statement: Statement,
-    fields: Mapping[int, ExpertiseField],
-    federations: Mapping[int, Federation],
-    language: str,
-    period: str,
-) -> None:
+def _unrated_sheet(book: _Book, statement: Statement) -> None:
     """The time logged on fields without a rate: billed to nobody, with what to do about it."""
-    text = _words(language)
-    header = [
-        text(f"col_{name}")
-        for name in (
-            "date",
-            "federation",
-            "ticket",
-            "subject",
-            "field",
-            "lead",
-            "note",
-            "minutes",
-            "hours",
-        )
-    ]
+    text = book.text
+    header = book.columns(
+        "date", "federation", "ticket", "subject", "field", "lead", "note", "minutes", "hours"
+    )
     sheet = Sheet(
-        workbook,
+        book.workbook,
         text("unrated_sheet"),
-        language,
+        book.language,
         widths=[10, 8, 15, 36, 28, 22, 30, 7, 8],
         headers=[header],
         frozen_rows=4,
     )
     sheet.for_print(title_rows=4)
-    sheet.title(text("unrated_title", period=period))
+    sheet.title(text("unrated_title", period=book.period))
     sheet.note(text("unrated_note"), bold=True)
     sheet.note(text("unrated_fix"))
     sheet.header(header)
+    federations = book.federations
     for entry in sorted(
         statement.unrated,
         key=lambda e: (federation_code(federations, e.federation_id), e.reference, e.work_date),
     ):
-        known = fields.get(entry.field_id)
         sheet.row(
             [
                 entry.work_date,
                 federation_code(federations, entry.federation_id),
                 entry.reference,
                 entry.subject,
-                known.name(language) if known else "?",
+                book.field_name(entry.field_id),
                 entry.lead_name,
                 entry.note,
                 entry.minutes,
