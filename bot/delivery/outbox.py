@@ -21,7 +21,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup,
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.delivery.retry import left_to_caller
+from bot.delivery.retry import left_to_caller, retry_after_seconds
 from bot.logs import log_event
 from bot.ui.i18n import t
 from storage import Database, people, tickets
@@ -192,7 +192,7 @@ class Outbox:
                 message_id = await self._call(row)
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            seconds = retry_after_seconds(exc)
             self.paused_until = now + timedelta(seconds=seconds)
             log_event(log, "outbox.paused", logging.WARNING, seconds=seconds, row=row.id)
             async with self.db.transaction() as conn:

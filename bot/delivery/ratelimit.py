@@ -22,11 +22,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.delivery.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                seconds = _seconds(exc)
+                seconds = retry_after_seconds(exc)
                 self._hold_until = max(self._hold_until, self._clock() + seconds)
                 log.warning("429 on %s: holding chat sends for %ss", endpoint, seconds)
                 if attempt >= retries:
@@ -209,10 +210,3 @@ def _chat_key(chat_id: object) -> int | str | None:
         return int(text)
     except ValueError:
         return text
-
-
-def _seconds(exc: RetryAfter) -> float:
-    wait: object = exc.retry_after  # a timedelta with PTB_TIMEDELTA (bot/__init__.py)
-    if isinstance(wait, timedelta):
-        return wait.total_seconds()
-    return float(wait) if isinstance(wait, int | float) else 1.0

@@ -72,10 +72,7 @@ def done_already(description: str) -> bool:
 def failure_of(error: Exception) -> tuple[Failure, float | None]:
     """The kind of a Bot API error, and the wait Telegram asks for (a 429)."""
     if isinstance(error, RetryAfter):
-        wait: object = error.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
-        if isinstance(wait, timedelta):
-            return Failure.FLOOD, wait.total_seconds()
-        return Failure.FLOOD, float(wait) if isinstance(wait, int | float) else None
+        return Failure.FLOOD, retry_after_seconds(error)
     if isinstance(error, TimedOut):
         return Failure.TIMEOUT, None
     # PTB raises NetworkError for a 5xx (and any status it has no class for) and for connection
@@ -83,6 +80,14 @@ def failure_of(error: Exception) -> tuple[Failure, float | None]:
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         return Failure.PASSING, None
     return Failure.FINAL, None
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long a 429 asks to wait, in seconds (1 if it says nothing readable)."""
+    wait: object = error.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
+    if isinstance(wait, timedelta):
+        return wait.total_seconds()
+    return float(wait) if isinstance(wait, int | float) else 1.0
 
 
 @contextlib.contextmanager
