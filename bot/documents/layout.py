@@ -240,7 +240,7 @@ class Document(FPDF):
                 continue
             self.set_font(FONT, "B", TABLE_SIZE)
             widest = max(
-                [self.get_string_width(word) for word in table.header[index].split()]
+                [self._header_width(table.header[index])]
                 + [self.get_string_width(row[index]) for row in table.totals]
             )
             self.set_font(FONT, "", TABLE_SIZE)
@@ -254,6 +254,18 @@ class Document(FPDF):
             fitted[index] if weight is None else room * weight / weights
             for index, weight in enumerate(table.widths)
         ]
+
+    def _header_width(self, header: str) -> float:
+        """The narrowest width that shows a header in at most two lines, broken between
+        words."""
+        words = header.split() or [""]
+        return min(
+            max(
+                self.get_string_width(" ".join(words[:cut])),
+                self.get_string_width(" ".join(words[cut:])),
+            )
+            for cut in range(len(words))
+        )
 
     def pdf(self) -> bytes:
         """The finished document."""
