@@ -9,7 +9,7 @@ so it always adds up, across a rate change too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -130,12 +130,8 @@ class Figures:
     actual_minutes: int = 0
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            *(
-                getattr(self, name) + getattr(other, name)
-                for name in self.__dataclass_fields__  # every field is a count
-            )
-        )
+        # Every field is a count: the figures of two fields (or federations) add up.
+        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     @property
     def within_targets(self) -> Decimal | None:

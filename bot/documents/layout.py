@@ -104,7 +104,7 @@ def amount(cents: int | Decimal, language: str) -> str:
 
 
 def duration(minutes: int, language: str) -> str:
-    """Minutes as the reader writes them: `2 h 15` / `2.25 hours`; `−1 h` below zero."""
+    """Minutes as the reader writes them: `2 h 15` / `2.25 hours`; `-1 h` below zero."""
     if minutes < 0:
         return "-" + duration(-minutes, language)  # the sign babel gives amounts
     if minutes == 0:
