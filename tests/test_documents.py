@@ -29,8 +29,8 @@ from bot.documents.data import (
 )
 from bot.documents.report import governance_report_pdf
 from bot.documents.statement import statement_pdf, totals
-from bot.i18n import placeholders, texts
-from bot.reports import Period, parse_period
+from bot.rules.periods import Period, parse_period
+from bot.ui.i18n import placeholders, texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSORTIUM = "Consortium de ressources et d’expertises coopératives"

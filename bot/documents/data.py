@@ -14,7 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from bot.reports import Period
+from bot.rules.periods import Period
 
 
 @dataclass(frozen=True)

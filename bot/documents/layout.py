@@ -26,9 +26,9 @@ from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import TTFFont
 
 from bot.documents.data import EnvelopeLine
-from bot.durations import format_duration
-from bot.i18n import LOCALES, format_day, t, tn
-from bot.reports import dollars, money, plain
+from bot.rules.durations import format_duration
+from bot.rules.money import dollars, money
+from bot.ui.i18n import LOCALES, format_day, plain, t, tn
 
 FONT = "DejaVu"
 SIZE = 9  # points: the body and the tables

@@ -24,8 +24,9 @@ from bot.documents.layout import (
     percent,
     text,
 )
-from bot.i18n import format_number
-from bot.reports import describe, load_chart_library
+from bot.reports.chart import load_chart_library
+from bot.rules.periods import describe
+from bot.ui.i18n import format_number
 
 LABEL_LIMIT = 48  # characters of a name on the chart
 

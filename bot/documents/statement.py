@@ -26,8 +26,10 @@ from bot.documents.layout import (
     envelopes,
     text,
 )
-from bot.i18n import LOCALES
-from bot.reports import Tally, describe, entry_amount
+from bot.rules.billing import Tally
+from bot.rules.money import entry_amount
+from bot.rules.periods import describe
+from bot.ui.i18n import LOCALES
 
 SUBJECT_LIMIT = 140  # characters of a subject; a longer one is cut with …
 NOTE_LIMIT = 120
