@@ -4,14 +4,16 @@ counted texts have real plural forms; dates, hours and numbers read as people wr
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules.durations import format_duration
+from bot.clock import ManualClock
+from bot.rules.durations import format_delay, format_duration
 from bot.tools.emulator import Emulator
 from bot.tools.fakeapi import html_to_text
 from bot.ui.i18n import (
@@ -26,6 +28,7 @@ from bot.ui.i18n import (
     texts,
     tn,
 )
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MONTREAL = ZoneInfo("America/Montreal")
@@ -149,6 +152,26 @@ def test_durations(minutes: int, french: str, english: str) -> None:
     assert format_duration(minutes, "en") == english
 
 
+@pytest.mark.parametrize(
+    ("delay", "french", "english"),
+    [
+        (timedelta(minutes=45), "45 min", "45 minutes"),
+        (timedelta(hours=3), "3 h", "3 hours"),
+        (timedelta(hours=9, minutes=25), "9 h 25", "9.4 hours"),
+        (timedelta(hours=9, minutes=5), "9 h 05", "9.1 hours"),
+        (timedelta(hours=23, minutes=59), "23 h 59", "24 hours"),
+        (timedelta(days=1), "1 j", "1 day"),
+        (timedelta(days=2), "2 j", "2 days"),
+        (timedelta(days=6, hours=22, minutes=40), "6 j 23 h", "6.9 days"),
+        (timedelta(days=6, hours=23, minutes=40), "7 j", "7 days"),
+    ],
+)
+def test_delays_are_durations_with_days(delay: timedelta, french: str, english: str) -> None:
+    """The delays of /stats read like format_duration's durations, in days past a day."""
+    assert format_delay(delay, "fr") == french
+    assert format_delay(delay, "en") == english
+
+
 def test_a_fraction_of_hours_is_plural_in_english() -> None:
     assert tn("en", "duration.hours", Decimal("1.5")) == "1.5 hours"
     assert tn("en", "duration.hours", Decimal("1.00")) == "1 hour"
@@ -256,3 +279,36 @@ async def test_counts_dates_and_durations_in_the_chat(bot: Emulator) -> None:
     assert "1.5 hours logged on" in (await kate.send(f"/log {reference} 1h30"))[-1].text
     assert "45 minutes logged on" in (await kate.send(f"/log {reference} 45m"))[-1].text
     assert "2 h 15 consigné" in (await boss.send(f"/log {reference} 2h15"))[-1].text
+
+
+@pytest.mark.parametrize(
+    ("name_before", "name_after"),
+    [
+        ("Event organisation", "Event organization"),  # the default of 0002: corrected
+        ("Congresses and events", "Congresses and events"),  # an admin's name: kept
+    ],
+)
+async def test_the_default_fields_are_in_canadian_english(
+    tmp_path: Path, clock: ManualClock, name_before: str, name_after: str
+) -> None:
+    """A new database says "Event organization"; one from before the correction is corrected
+    on the next start, unless an admin had renamed the field."""
+    from tests import flows  # noqa: PLC0415
+
+    settings = make_settings(tmp_path)
+    async with Emulator.running(settings, clock=clock) as bot:
+        boss = await flows.admin(bot, language_code="en")
+        listing = (await boss.send("/domains"))[-1].text
+        assert "Event organization" in listing and "organisation" not in listing
+        renamed = await boss.send(
+            f"/domain rename events Organisation d'événements | {name_before}"
+        )
+        assert name_before in renamed[-1].text
+    # As if the database came from before the correction: 0008 not applied yet.
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version = 8")
+    conn.close()
+    async with Emulator.running(settings, clock=clock) as bot:
+        boss = await flows.admin(bot, language_code="en")
+        listing = (await boss.send("/domains"))[-1].text
+        assert name_after in listing and "Event organisation" not in listing

@@ -10,6 +10,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.container import BarContainer
 from PIL import Image
 
 from bot.reports.chart import week_labels, weekly_figure
@@ -167,14 +169,97 @@ async def test_the_weekly_chart_shows_the_weeks_of_the_period_up_to_today(bot: E
         return labels, [len(container) for container in axes.containers]
 
     labels, bars = await chart("2026-11")
-    assert labels == ["1 nov.", "2 nov.", "9 nov.", "16 nov.", "23 nov."]  # no Oct 26, no Nov 30
+    # The first of the month is « 1er », as everywhere else the bot writes a date.
+    assert labels == ["1er nov.", "2 nov.", "9 nov.", "16 nov.", "23 nov."]  # no Oct 26, Nov 30
     assert bars == [5, 5, 5]  # three fields, a bar each week, none for a week to come
     labels, _ = await chart("2026-11", "en")
     assert labels == ["Nov 1", "Nov 2", "Nov 9", "Nov 16", "Nov 23"]
     labels, bars = await chart("2026-10")  # a month past: all its weeks, from Thursday Oct 1
-    assert labels == ["1 oct.", "5 oct.", "12 oct.", "19 oct.", "26 oct."] and bars == [5]
+    assert labels == ["1er oct.", "5 oct.", "12 oct.", "19 oct.", "26 oct."] and bars == [5]
     labels, bars = await chart("2026")  # the year so far: 48 weeks, one label in four
-    assert (labels[0], labels[-1], len(labels), set(bars)) == ("1 janv.", "2 nov.", 12, {48})
+    assert (labels[0], labels[-1], len(labels), set(bars)) == ("1er janv.", "2 nov.", 12, {48})
+
+
+async def test_a_field_keeps_its_colour_from_one_chart_to_the_next(bot: Emulator) -> None:
+    """Comparing two months, a field is the same colour on both charts, whichever other fields
+    had requests; on each chart the fields differ in colour. Read back from the PNGs sent."""
+    admin, _ = await _seed(bot)
+    contact = (await h.rows(bot, "SELECT id FROM users WHERE full_name LIKE 'Marie%'"))[0][0]
+    # October: legal services and web development; November: legal, human resources and web.
+    await h.insert_ticket(bot, contact=contact, field="web", created_at=local(2026, 10, 14, 9))
+    async with bot.services.db.read() as conn:
+        fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
+        targets = await sla_repo.targets(conn)
+
+    async def colours(text: str) -> dict[str, str]:
+        """Each field's colour on the chart of a period, checked in the PNG /stats sends."""
+        period = parse_period(text, date(2026, 11, 24))
+        assert period is not None
+        start, end = period.bounds(MONTREAL)
+        async with bot.services.db.read() as conn:
+            facts = await repo.ticket_facts(conn, start, end)
+        stats = compute_stats(
+            period, facts, targets, calendar_for(MONTREAL), bot.services.clock.now()
+        )
+        axes = weekly_figure(stats, fields, "fr").axes[0]
+        found: dict[str, str] = {}
+        for bars in axes.containers:
+            assert isinstance(bars, BarContainer)
+            found[str(bars.get_label())] = to_hex(bars.patches[0].get_facecolor())
+        png = h.upload_of(bot.api, (await admin.send(f"/stats {text}"))[-1]).content
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        painted: dict[str, int] = {}
+        for count, rgb in image.getcolors(10**6) or []:
+            assert isinstance(rgb, tuple)
+            painted["#{:02x}{:02x}{:02x}".format(*rgb)] = count
+        for name, colour in found.items():
+            assert painted.get(colour, 0) > 200, (text, name, colour)  # bars and legend
+        assert len(set(found.values())) == len(found), found  # fields differ on one chart
+        return found
+
+    october, november = await colours("2026-10"), await colours("2026-11")
+    assert set(october) == {"Services juridiques", "Développement Web"}
+    assert set(november) == {
+        "Services juridiques",
+        "Gestion des ressources humaines",
+        "Développement Web",
+    }
+    assert october["Développement Web"] == november["Développement Web"]
+    assert october["Services juridiques"] == november["Services juridiques"]
+
+
+async def test_delays_read_like_every_other_duration(bot: Emulator) -> None:
+    """/stats writes its medians as the rest of the bot writes a duration: « 9 h 25 », days
+    past a day; in English decimal hours and days, as /billing says "4.37 hours"."""
+    boss, _, _, _ = await flows.world(bot)
+    contact = (await h.rows(bot, "SELECT id FROM users WHERE full_name LIKE 'Marie%'"))[0][0]
+    created = local(2026, 11, 2, 8, 0)
+    await h.insert_ticket(
+        bot,
+        contact=contact,
+        created_at=created,
+        status="resolved",
+        assignee=3001,
+        first_response_at=created + timedelta(hours=9, minutes=25),
+        resolved_at=created + timedelta(days=6, hours=22, minutes=40),
+    )
+    lines = (await boss.send("/stats"))[0].text.split("\n")
+    assert "Délai médian de première réponse : 9 h 25" in lines
+    assert "Délai médian de résolution : 6 j 23 h" in lines
+    # The footer says plainly how delays are counted.
+    assert lines[-1] == (
+        "Demandes reçues dans la période, dans leur état actuel. Délais comptés 24 h sur 24, "
+        "soirs et fins de semaine compris; cibles comptées comme dans /sla."
+    )
+    await boss.send("/language")
+    await boss.click("English")
+    lines = (await boss.send("/stats"))[0].text.split("\n")
+    assert "Median time to first response: 9.4 hours" in lines
+    assert "Median time to resolution: 6.9 days" in lines
+    assert lines[-1] == (
+        "Requests received in the period, as they stand now. Times count every hour, evenings "
+        "and weekends included; targets are counted as in /sla."
+    )
 
 
 async def test_stats_of_other_periods_and_in_english(bot: Emulator) -> None:
@@ -187,7 +272,7 @@ async def test_stats_of_other_periods_and_in_english(bot: Emulator) -> None:
     await boss.click("English")
     replies = await boss.send("/stats 2026-11")
     assert "Statistics — November 2026" in replies[0].text
-    assert "Median time to resolution: 2 d" in replies[0].text
+    assert "Median time to resolution: 2 days" in replies[0].text
     assert "Within target: first response 40% (2 of 5)" in replies[0].text
     assert "Q4 2026" in (await boss.send("/stats 2026-Q4"))[0].text
 

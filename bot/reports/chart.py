@@ -6,7 +6,7 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_skeleton
 
 from bot.rules.periods import describe
 from bot.rules.stats import Stats
@@ -33,16 +33,37 @@ def load_chart_library() -> None:
 
 
 def week_labels(stats: Stats, language: str) -> list[str]:
-    """The chart's label of each week, its first day inside the period: `1 nov.`, `2 nov.`…"""
+    """The chart's label of each week, its first day inside the period: `1er nov.`, `2 nov.`…
+    (`Nov 1` in English); the first of a month is « 1er », as in every date the bot writes."""
     locale = LOCALES.get(language, "fr_CA")
-    return [format_skeleton("MMMd", week, locale=locale) for week in sorted(stats.weekly)]
+    labels = []
+    for week in sorted(stats.weekly):
+        if language == "fr" and week.day == 1:
+            labels.append(f"1er {format_date(week, 'MMM', locale=locale)}")
+        else:
+            labels.append(format_skeleton("MMMd", week, locale=locale))
+    return labels
+
+
+# One colour per field, from its id, so that a field is the same colour on every chart,
+# whichever fields had requests: Tableau's ten strong colours, then their ten light ones.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+    "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)  # fmt: skip
+
+
+def field_colour(field_id: int) -> str:
+    """A field's colour on the charts; past twenty fields, colours come round again."""
+    return PALETTE[(field_id - 1) % len(PALETTE)]
 
 
 def weekly_figure(stats: Stats, fields: Mapping[int, ExpertiseField], language: str) -> Figure:
     """The bar chart of the requests received per week, stacked by field: one bar per week of
     the period up to today, labelled with the week's first day inside the period."""
     load_chart_library()
-    import matplotlib  # noqa: PLC0415 - imported by load_chart_library
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
@@ -55,8 +76,7 @@ def weekly_figure(stats: Stats, fields: Mapping[int, ExpertiseField], language: 
     axes = figure.subplots()
     positions = list(range(len(weeks)))
     bottoms = [0] * len(weeks)
-    colours = matplotlib.colormaps["tab20"]
-    for index, field_id in enumerate(present):
+    for field_id in present:
         heights = [stats.weekly[w].get(field_id, 0) for w in weeks]
         known = fields.get(field_id)
         axes.bar(
@@ -64,7 +84,7 @@ def weekly_figure(stats: Stats, fields: Mapping[int, ExpertiseField], language: 
             heights,
             bottom=bottoms,
             label=known.name(language) if known else str(field_id),
-            color=colours(index % 20),
+            color=field_colour(field_id),
         )
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     step = -(-len(weeks) // 13)  # at most 13 labels, whatever the period

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from babel.numbers import format_decimal, format_percent
 
+from bot.rules.durations import format_delay
 from bot.rules.periods import describe
 from bot.rules.stats import Counts, Share, Stats
 from bot.ui.i18n import LOCALES, Html, t, tn
 from storage.models import ExpertiseField, Federation
-
-
-def duration(value: timedelta, language: str) -> str:
-    """A duration in its two largest units: `3 j 4 h`, `2 h 15 min`, `5 min`."""
-    minutes = round(value.total_seconds() / 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours_, minutes_ = divmod(rest, 60)
-    parts = [
-        str(t(language, f"stats.{unit}", n=amount))
-        for unit, amount in (("days", days), ("hours", hours_), ("minutes", minutes_))
-        if amount
-    ]
-    return " ".join(parts[:2]) if parts else str(t(language, "stats.minutes", n=0))
 
 
 def _share(share: Share, language: str) -> str:
@@ -57,14 +44,14 @@ def render_stats(
         t(
             language,
             "stats.median_first_response",
-            value=duration(stats.median_first_response, language)
+            value=format_delay(stats.median_first_response, language)
             if stats.median_first_response is not None
             else "—",
         ),
         t(
             language,
             "stats.median_resolution",
-            value=duration(stats.median_resolution, language)
+            value=format_delay(stats.median_resolution, language)
             if stats.median_resolution is not None
             else "—",
         ),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.ui.i18n import Html, tn
 
 MAX_MINUTES = 24 * 60
+_DAY = 24 * 60
 
 _HOURS_MINUTES = re.compile(
     r"^(?:(?P<h>\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hre|hres|heures?|hours?))?"
@@ -32,7 +34,8 @@ def parse_duration(text: str) -> int:
     if not cleaned or match is None or not (match["h"] or match["m"]):
         raise BadDuration("unreadable")
     if match["m"] and not match["h"] and not re.search(r"[a-z]", cleaned):
-        raise BadDuration("unreadable")  # a bare number: hours or minutes? ask again
+        # A bare number: hours or minutes? Ask again; but zero is zero in either.
+        raise BadDuration("zero" if int(match["m"]) == 0 else "unreadable")
     if match["h"] and match["m"] and int(match["m"]) >= 60:
         raise BadDuration("unreadable")  # 1h75: a typo, not 2h15
     try:
@@ -64,3 +67,29 @@ def format_duration(minutes: int, language: str) -> Html:
     hours_, rest = divmod(minutes, 60)
     whole = tn(language, "duration.hours", hours_)
     return Html(f"{whole} {rest:02d}") if rest else whole
+
+
+def format_delay(value: timedelta, language: str) -> Html:
+    """A delay (to a first response, to a resolution) as format_duration writes a duration, in
+    days beyond a day: `9 h 25`, `45 min`, `6 j 23 h` / `9.4 hours`, `45 minutes`, `6.9 days`.
+
+    A median delay reads at a glance, so English keeps one decimal and French days round to
+    the hour.
+    """
+    minutes = max(0, round(value.total_seconds() / 60))
+    if language == "en":
+        if minutes < 60:
+            return format_duration(minutes, language)
+        if minutes < _DAY:
+            return tn(language, "duration.hours", _one_decimal(minutes, 60))
+        return tn(language, "duration.days", _one_decimal(minutes, _DAY))
+    if minutes < _DAY:
+        return format_duration(minutes, language)
+    days, hours = divmod((minutes + 30) // 60, 24)  # to the nearest hour
+    whole = tn(language, "duration.days", days)
+    rest = tn(language, "duration.hours", hours)
+    return Html(f"{whole} {rest}") if hours else whole
+
+
+def _one_decimal(minutes: int, per: int) -> Decimal:
+    return (Decimal(minutes) / per).quantize(Decimal("0.1"), ROUND_HALF_UP)
