@@ -79,7 +79,7 @@ async def test_billing_a_month_to_the_cent(bot: Emulator) -> None:
         "CQCH : 3 h 37 — 327,75\xa0$",
         "FCDQ : 45 min — 75,38\xa0$",
     ]
-    assert document.kind == "document"
+    assert document.kind == "document" and document.text == "💰 Relevé juste coût — novembre 2026"
     assert h.upload_of(bot.api, document).file_name == "releve-juste-cout-2026-11.xlsx"
     book = h.workbook_of(bot.api, document)
     assert book.sheetnames == ["Sommaire", "CQCH", "FCDQ"]  # no time without a rate
@@ -93,10 +93,13 @@ async def test_billing_a_month_to_the_cent(bot: Emulator) -> None:
         ("Total", 5, 262, Decimal("403.13")),
     ]
     by_field = section(rows, "Par domaine")
-    assert [(r[1], minutes(r[3]), money(r[4])) for r in by_field] == [
-        ("Services juridiques", 195, Decimal("313.80")),
-        ("Gestion des ressources humaines", 67, Decimal("89.33")),
-        (None, 262, Decimal("403.13")),
+    # Every column of the table by field has a header and values, as the one above.
+    header = rows[next(i for i, row in enumerate(rows) if row[0] == "Par domaine") + 1]
+    assert header == ["Code", "Domaine", "Demandes", "Heures", "Montant ($ CA)"]
+    assert [(r[1], r[2], minutes(r[3]), money(r[4])) for r in by_field] == [
+        ("Services juridiques", 3, 195, Decimal("313.80")),
+        ("Gestion des ressources humaines", 2, 67, Decimal("89.33")),
+        (None, 5, 262, Decimal("403.13")),
     ]
 
     cqch = table(book["CQCH"])
@@ -172,7 +175,16 @@ async def test_billing_in_english(bot: Emulator) -> None:
         "CQCH: 3.62 hours — $327.75",
         "FCDQ: 45 minutes — $75.38",
     ]
+    # One name for the statement, in the message, the file's caption, the file and /help.
+    name = "Cost statement (juste coût)"
+    assert replies[-2].text.startswith(f"💰 {name} — November 2026\n")
+    assert replies[-1].text == f"💰 {name} — November 2026"
     book = h.workbook_of(bot.api, replies[-1])
+    assert book["Summary"]["A1"].value == f"{name} — November 2026"
+    assert book["CQCH"]["A1"].value.startswith(f"{name} — November 2026 — CQCH")
+    help_text = "\n".join(r.text for r in await boss.send("/help"))
+    assert "/billing YYYY-MM — cost statement (juste coût) per federation" in help_text
+    assert "juste-coût statement" not in help_text
     assert book.sheetnames == ["Summary", "CQCH", "FCDQ"]
     assert h.upload_of(bot.api, replies[-1]).file_name == "cost-statement-2026-11.xlsx"
     cqch = book["CQCH"]

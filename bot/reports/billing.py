@@ -77,7 +77,7 @@ def _summary_sheet(
 ) -> None:
     text = book.text
     by_federation = book.columns("code", "federation", "tickets", "hours", "amount")
-    by_field = [text("col_code"), text("col_field"), None, text("col_hours"), text("col_amount")]
+    by_field = book.columns("code", "field", "tickets", "hours", "amount")
     sheet = Sheet(
         book.workbook,
         text("summary_sheet"),
@@ -112,18 +112,28 @@ def _summary_sheet(
     sheet.blank()
     sheet.row([text("by_field")], bold=True)
     sheet.header(by_field)
+    tickets_by_field = _tickets_by_field(ordered)
     for field_id, tally in sorted(statement.by_field.items(), key=_field_order(book.fields)):
         known = book.fields.get(field_id)
         sheet.row(
             [
                 known.code if known else "?",
                 book.field_name(field_id),
-                None,
+                len(tickets_by_field.get(field_id, ())),
                 spent(tally.minutes),
                 tally.amount,
             ]
         )
-    sheet.row([text("total"), None, None, *total], bold=True)
+    sheet.row([text("total"), None, tickets, *total], bold=True)
+
+
+def _tickets_by_field(ordered: Sequence[FederationStatement]) -> dict[int, set[int]]:
+    """The requests billed in each field (a request is in one field)."""
+    found: dict[int, set[int]] = {}
+    for part in ordered:
+        for entry, _ in part.entries:
+            found.setdefault(entry.field_id, set()).add(entry.ticket_id)
+    return found
 
 
 def _field_order(
