@@ -29,7 +29,7 @@ from bot.tools.sandbox import (
     sandbox_settings,
     session,
 )
-from bot.tools.savedfiles import SavedFiles, file_name
+from bot.tools.savedfiles import SavedFiles, file_name, placeholder_png
 from bot.tools.terminal import render_html
 from storage.models import TicketStatus
 
@@ -55,11 +55,15 @@ socket.getaddrinfo = _no_network
 RUN_CLI = NO_NETWORK + "from bot.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
 # Settings from the developer's environment must not change what the transcript says.
 SETTING_NAMES = ("TELEGRAM_", "ADMIN_IDS", "DATABASE_PATH", "DEFAULT_LANGUAGE", "TIMEZONE",
-                 "TICKET_PREFIX")  # fmt: skip
+                 "TICKET_PREFIX", "RATE_LIMIT_PER_MINUTE", "MAX_REQUESTS_PER_DAY")  # fmt: skip
 
 
-def run_sandbox(script: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_sandbox(
+    script: str, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    chosen = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_NAMES)}
+    env.update(chosen)
     env["NO_COLOR"] = "1"
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -449,3 +453,109 @@ def test_an_unusable_files_folder_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("intake-bot sandbox: cannot create the folder")
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+# -- the same demo figures from one run to the next -------------------------------------------
+
+
+async def _stats_after_seeding(path: Path, now: datetime, month: str) -> list[str]:
+    """Seed a fresh database as the sandbox would at `now`, then the admin's `/stats month`."""
+    async with running(sandbox_settings(path)) as emulator:
+        sandbox = Sandbox(emulator, io.StringIO(), color=False, files=SavedFiles(path.parent))
+        assert await sandbox.seed(now) is not None
+        replies = await sandbox.persons["admin"].send(f"/stats {month}")
+    return [r.text for r in replies]
+
+
+async def test_two_seedings_the_same_day_give_the_same_stats_for_last_month(
+    tmp_path: Path,
+) -> None:
+    """Colleagues comparing notes see the same figures of a past month: the demo history is
+    anchored to the day, not to the minute the sandbox starts."""
+    day = datetime.now(MONTREAL).date() - timedelta(days=1)  # a whole day, in the past
+    morning = datetime(day.year, day.month, day.day, 8, 5, tzinfo=MONTREAL)
+    evening = datetime(day.year, day.month, day.day, 21, 50, tzinfo=MONTREAL)
+    month = (day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    first = await _stats_after_seeding(tmp_path / "morning.db", morning, month)
+    second = await _stats_after_seeding(tmp_path / "evening.db", evening, month)
+    assert "Demandes reçues" in first[0]
+    assert first == second
+
+
+# -- a piped script: no flood limit unless one is set -----------------------------------------
+
+TOO_SHORT = "L'objet est trop court"
+FLOOD = "Vous envoyez beaucoup de messages"
+
+
+def test_a_piped_script_of_many_inputs_a_minute_gets_every_answer(kept_db: Path) -> None:
+    """The newcomer's trial: a form with mistakes, piped: past 30 inputs in the first minute,
+    the answers went on disappearing. The sandbox has no flood limit, and says so."""
+    script = "\n".join(["/new", "1", *["x"] * 40, "/cancel"]) + "\n"
+    done = run_sandbox(script, "--db", str(kept_db))
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "No flood limit here (RATE_LIMIT_PER_MINUTE=0 unless you set it)" in out  # the banner
+    assert out.count(TOO_SHORT) == 40  # each mistake answered, none dropped
+    assert FLOOD not in out
+    assert "[contact] > /cancel\n» " in out  # and the last input too
+
+
+def test_a_flood_limit_set_by_the_person_is_kept_and_shown(kept_db: Path) -> None:
+    script = "\n".join(["/new", "1", *["x"] * 8]) + "\n"
+    done = run_sandbox(script, "--db", str(kept_db), env={"RATE_LIMIT_PER_MINUTE": "5"})
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Flood limit on: 5 inputs a minute per person (RATE_LIMIT_PER_MINUTE)" in out
+    assert FLOOD in out and out.count(TOO_SHORT) == 3  # /new, 1, three subjects: then slowed
+
+
+def test_sandbox_settings_turn_the_flood_limit_off_unless_it_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RATE_LIMIT_PER_MINUTE", raising=False)
+    assert sandbox_settings(tmp_path / "a.db").rate_limit_per_minute == 0
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "30")
+    assert sandbox_settings(tmp_path / "a.db").rate_limit_per_minute == 30
+
+
+# -- photos are saved like documents ----------------------------------------------------------
+
+
+async def test_photos_are_saved_and_the_lead_sees_the_same_path(
+    kept_db: Path, tmp_path: Path
+) -> None:
+    picture = tmp_path / "facade.jpg"
+    picture.write_bytes(b"\xff\xd8\xff" + b"jpeg" * 50)
+    (tmp_path / "notes.txt").write_text("pas une image")
+    folder = tmp_path / "files"
+    out = io.StringIO()
+    async with running(sandbox_settings(kept_db)) as emulator:
+        sandbox = Sandbox(emulator, out, color=False, files=SavedFiles(folder))
+        await sandbox.seed()
+        sandbox.forget_all()
+        for line in (
+            "/new",
+            "1",  # Services juridiques
+            "Photo de la façade",
+            "Voici la façade de l'immeuble visé par la mise en demeure.",
+            "1",  # Normale
+            "1",  # Pas de date souhaitée
+            f"/photo {tmp_path / 'notes.txt'}",
+            "/photo",  # a plain one
+            f"/photo {picture}",
+            "1",  # Continuer
+            "1",  # ✅ Envoyer la demande
+        ):
+            await sandbox.handle(line)
+    text = out.getvalue()
+    assert "sandbox: notes.txt is not an image (text/plain); /file sends it as a document" in text
+    assert "· sending the photo photo.png (" in text
+    plain, mine = folder / "photo.png", folder / "facade.jpg"
+    assert plain.read_bytes() == placeholder_png() and placeholder_png().startswith(PNG)
+    assert mine.read_bytes() == picture.read_bytes()
+    # Each saved once: the path where the contact sent it, then where the lead received it.
+    assert SAVED.findall(text) == [str(plain), str(mine), str(plain), str(mine)]
+    to_lead = text.split("── to Lead (legal) · Louis Roy ──", 1)[1]
+    assert "» 🖼 photo.png" in to_lead and "» 🖼 facade.jpg" in to_lead
+    assert "photo-file" not in text  # no bare file id

@@ -6,8 +6,10 @@ Nothing is written behind the bot's back. The admin types `/addfederation`, `/in
 the request form; leads press the buttons of their cards and type `/log`; contacts answer,
 confirm and rate. These are the updates Telegram would deliver, replayed in time order on a
 clock set to each moment of the past (`ReplayClock`), then given back to real time. The plan
-is fixed and its choices drawn from a seeded generator: every run makes the same history,
-ending at the moment the sandbox starts.
+is fixed and its choices drawn from a seeded generator. The history is anchored to the day the
+sandbox starts, not to its minute: two runs on the same day make the same past (the same
+figures for last month, to compare notes), and only the newest requests, those of the last
+three days, are placed relative to the moment itself.
 """
 
 from __future__ import annotations
@@ -158,6 +160,21 @@ class Summary:
 OPENING, CLOSING = 8 * 60 + 30, 17 * 60  # the Consortium's working day, in minutes
 
 
+def day_start(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Midnight, in `tz`, of the day of `moment`: what the history is anchored to."""
+    local = moment.astimezone(tz)
+    return datetime(local.year, local.month, local.day, tzinfo=tz)
+
+
+def last_working_minute(day: datetime, tz: ZoneInfo) -> datetime:
+    """16 h 59 on the last working day before `day` (a midnight): the latest moment of the
+    requests anchored to the day, whatever time of that day the sandbox starts."""
+    before = day.astimezone(tz).date() - timedelta(days=1)
+    while before.weekday() >= 5:
+        before -= timedelta(days=1)
+    return datetime(before.year, before.month, before.day, 16, 59, tzinfo=tz)
+
+
 def office(moment: datetime, tz: ZoneInfo) -> datetime:
     """`moment` if it falls in working hours (Monday to Friday, 8 h 30 to 17 h), else a moment
     early in the next working day (people answer when they are at work)."""
@@ -250,7 +267,7 @@ class Demo:
         The history ends at `now` (the sandbox's start); None if it was not replayed.
         """
         now = now or datetime.now(UTC)
-        start = office(now - timedelta(days=HISTORY_DAYS), self.tz)
+        start = office(day_start(now, self.tz) - timedelta(days=HISTORY_DAYS), self.tz)
         self.clock.set(start)
         try:
             await self.register()
@@ -273,9 +290,8 @@ class Demo:
         """Every step of every request, each at its moment (to be run in time order)."""
         self._tickets = []
         steps: list[_Step] = []
-        end = now - timedelta(minutes=1)
-        local = now.astimezone(self.tz)
-        month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        today = day_start(now, self.tz)
+        month_start = today.replace(day=1)
         ordered = sorted(requests.REQUESTS, key=lambda r: -r.days)
         for number, request in enumerate(ordered):
             contact = self.persons[CONTACT_OF[request.federation].key]
@@ -283,11 +299,14 @@ class Demo:
             staff = self.persons[lead.key] if lead else self.admin
             ticket = _Ticket(request, contact, staff)
             self._tickets.append(ticket)
-            filed = now - timedelta(days=request.days)
-            if request.days >= 3:
-                filed = office(filed, self.tz)
+            if request.days >= 3:  # counted from midnight: the same whatever the hour
+                filed = office(today - timedelta(days=request.days), self.tz)
+                end = last_working_minute(today, self.tz)
             else:  # the newest requests: this month, so that /stats and /export show them
-                filed = max(filed, month_start + timedelta(minutes=number))
+                filed = max(
+                    now - timedelta(days=request.days), month_start + timedelta(minutes=number)
+                )
+                end = now - timedelta(minutes=1)
             moments = _Moments(min(filed, end), end, self.tz, self.rng)
             for n, (moment, run) in enumerate(self._life(ticket, moments)):
                 steps.append(_Step(moment, (number, n), run))

@@ -5,8 +5,10 @@ The sandbox is not a second bot. It starts the very application of `intake-bot r
 (bot/tools/demo.py: federations, a lead per field with their rates, three months of requests), then
 lets you chat as a contact, a lead or the admin. What the bot sends to the other personas
 appears under their name, so a whole workflow (file a request, get notified, take it) can be
-played on one machine. Every file the bot sends, and every file you send with `/file`, is
-saved in a folder, and its path printed. Nothing here opens a socket.
+played on one machine. Every file the bot sends, and every file you send with `/file` or
+`/photo`, is saved in a folder, and its path printed. The flood limit is off unless
+RATE_LIMIT_PER_MINUTE is set: a piped script types faster than anyone. Nothing here opens a
+socket.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from bot.tools.demo import (
 )
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
-from bot.tools.savedfiles import SavedFiles
+from bot.tools.savedfiles import SavedFiles, placeholder_png
 from bot.tools.terminal import LineSource, line_source, render_html, use_color
 from storage.models import TicketStatus
 
@@ -63,7 +65,8 @@ You play / vous jouez : contact (Camille, CQCH) · lead <field> · admin (Claire
   /as contact [{_OTHER_CONTACTS}]   /as lead [{"|".join(LEAD_FIELDS)}]
   /as admin        switch persona / changer de personnage
   1, 2, 3…         press that button of the latest message / touche ce bouton
-  /file PATH       send a document / envoie un document    (/photo: a photo)
+  /file PATH       send a document / envoie un document
+  /photo [PATH]    send a photo (yours, or a plain one) / envoie une photo
   /sandbox         this help / cette aide      /quit or Ctrl-D: leave / quitter
 Anything else goes to the bot: try /new, /help. Tout le reste va au bot : /new, /help."""
 
@@ -71,6 +74,19 @@ HELP_MORE = """\
   \\TEXT            send TEXT as is (e.g. \\1, or \\/quit to the bot) / envoie TEXT tel quel
   /sticker         send a sticker (to see how the bot answers) / envoie un autocollant
   /as              list the personas / liste les personnages"""
+
+LIMIT_OFF = """\
+No flood limit here (RATE_LIMIT_PER_MINUTE=0 unless you set it): pipe a script at any speed.
+Pas de limite de débit ici (RATE_LIMIT_PER_MINUTE=0 sauf si vous la fixez)."""
+LIMIT_ON = """\
+Flood limit on: {n} inputs a minute per person (RATE_LIMIT_PER_MINUTE), then the bot asks to
+slow down and drops the rest. / Limite de débit : {n} par minute et par personne."""
+
+
+def limit_note(per_minute: int) -> str:
+    """What the banner says of the flood limit: off in the sandbox unless one was set."""
+    return LIMIT_ON.format(n=per_minute) if per_minute else LIMIT_OFF
+
 
 # -- the sandbox ------------------------------------------------------------------------------
 
@@ -231,7 +247,7 @@ class Sandbox:
         elif command == "/file":
             await self.send_file(rest)
         elif command == "/photo":
-            await self.person.send_photo()
+            await self.send_photo(rest)
         elif command == "/sticker":
             await self.person.send_sticker()
         elif re.fullmatch(r"[0-9]{1,3}", text):
@@ -241,9 +257,14 @@ class Sandbox:
         self.show_new()
         return True
 
+    def banner(self) -> str:
+        """The first lines: who you can play, the sandbox's commands, the flood limit."""
+        per_minute = self.emulator.services.settings.rate_limit_per_minute
+        return f"{BANNER}\n{limit_note(per_minute)}"
+
     def help(self) -> None:
         """The banner, the rarer commands, and the bot's command menu of this persona."""
-        self.say(BANNER)
+        self.say(self.banner())
         self.say(HELP_MORE)
         commands = self.emulator.api.commands
         menu = commands.get(f"chat:{self.current.user_id}:") or commands.get("default::") or []
@@ -323,6 +344,31 @@ class Sandbox:
             copy = await asyncio.to_thread(self.files.copy, document["file_id"], path)
             self.say(f"  📎 saved: {copy}")
 
+    async def send_photo(self, argument: str) -> None:
+        """`/photo [PATH]`: send a photo, that image or a plain green one, and keep a copy in
+        the sandbox's folder, as for `/file`: the lead it reaches sees the same path."""
+        if argument:
+            try:
+                path, _size, mime = await asyncio.to_thread(describe_file, argument)
+            except FileNotFoundError as exc:
+                self.error(f"no such file: {exc}")
+                return
+            if not mime.startswith("image/"):
+                self.error(f"{path.name} is not an image ({mime}); /file sends it as a document")
+                return
+            name, content = path.name, await asyncio.to_thread(path.read_bytes)
+        else:
+            name, content = "photo.png", placeholder_png()
+        self.note(f"sending the photo {name} ({len(content)} bytes)")
+        person = self.person
+        sent = len(person.written)
+        await person.send_photo()
+        sizes = person.written[sent].get("photo", []) if len(person.written) > sent else []
+        file_ids = tuple(size["file_id"] for size in sizes)
+        if file_ids:
+            copy = await asyncio.to_thread(self.files.write, file_ids, name, content)
+            self.say(f"  📎 saved: {copy}")
+
 
 def describe_file(argument: str) -> tuple[Path, int, str]:
     """The file at `argument` (quotes and ~ allowed), its size and MIME type."""
@@ -337,13 +383,16 @@ def describe_file(argument: str) -> tuple[Path, int, str]:
 
 
 def sandbox_settings(db_path: Path) -> Settings:
-    """The settings of `intake-bot run`, with a placeholder token and the demo admin."""
+    """The settings of `intake-bot run`, with a placeholder token and the demo admin; no
+    flood limit unless RATE_LIMIT_PER_MINUTE is set (a piped script would trip it)."""
     overrides: dict[str, Any] = {
         "telegram_bot_token": SecretStr(TOKEN),
         "database_path": db_path,
         "admin_ids": frozenset({ADMIN}),
         "_env_file": None,  # a real .env (with a real token) has nothing to do here
     }
+    if not any(name.upper() == "RATE_LIMIT_PER_MINUTE" for name in os.environ):
+        overrides["rate_limit_per_minute"] = 0
     return load_settings(**overrides)
 
 
@@ -389,7 +438,7 @@ async def session(
         for said in describe(summary, today) if summary else [f"demo data ready (from {db_path})"]:
             sandbox.say(said)
         sandbox.say(f"files the bot sends, and yours: {folder}")
-        sandbox.say(BANNER)
+        sandbox.say(sandbox.banner())
         sandbox.say()
         while (line := await source.read(sandbox.prompt())) is not None:
             try:

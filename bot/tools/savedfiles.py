@@ -1,12 +1,15 @@
 """Where `intake-bot sandbox` keeps the files: every file the bot sends (the chart, the
-spreadsheets) and every file a persona sends with `/file`, one copy each, under its own name."""
+spreadsheets) and every file a persona sends with `/file` or `/photo`, one copy each, under its
+own name."""
 
 from __future__ import annotations
 
 import itertools
 import re
 import shutil
+import struct
 import unicodedata
+import zlib
 from pathlib import Path
 
 from bot.tools.fakeapi import Sent
@@ -42,6 +45,23 @@ def file_name(sent: Sent) -> str:
     extension = next((ext for magic, ext in _MAGIC if content.startswith(magic)), ".bin")
     caption = sent.text.split("\n", 1)[0] if sent.html else ""
     return (_slug(caption) or f"{sent.kind}-{sent.message_id}") + extension
+
+
+def placeholder_png(width: int = 160, height: int = 120) -> bytes:
+    """A plain green picture, a real PNG: the photo `/photo` sends when given no file."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    row = b"\x00" + bytes((0x2E, 0x7D, 0x32)) * width  # filter byte, then RGB pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB
+    return (
+        _MAGIC[0][0]
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 class SavedFiles:
@@ -81,4 +101,13 @@ class SavedFiles:
         path = self._free(source.name)
         shutil.copyfile(source, path)
         self._by_file_id[file_id] = path
+        return path
+
+    def write(self, file_ids: tuple[str, ...], name: str, content: bytes) -> Path:
+        """Keep bytes a persona sends (the placeholder photo) under each of its file ids (a
+        photo has one per size; the bot passes on the largest)."""
+        path = self._free(name)
+        path.write_bytes(content)
+        for file_id in file_ids:
+            self._by_file_id[file_id] = path
         return path
