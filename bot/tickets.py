@@ -174,10 +174,13 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
 async def _announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:
     files = await tickets.ticket_attachments(conn, ticket.id)
     now = services.clock.now()
+    # What the recipients may do: take it (the field's leads); the admins, who get it when the
+    # field has no lead, may also give it to a lead from the notification.
+    offer = frozenset({Relation.FIELD_LEAD})
+    if not await _field_leads(conn, ticket.field_id):
+        offer |= {Relation.ADMIN}
     for chat_id, language in await recipients(conn, services, ticket.field_id):
         card = await lead_card(conn, ticket, language)
-        # What the recipient may do: take it (a lead of the field, or an admin).
-        offer = frozenset({Relation.FIELD_LEAD})
         await outbox.enqueue(
             conn,
             chat_id=chat_id,

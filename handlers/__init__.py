@@ -26,7 +26,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     intake.register(app)  # also the form's answers, in group 2
     tickets.register(app)
     workflow.register(app)  # /log and the cards' buttons
-    relay.register(app)  # group 1: messages for a ticket, and edits
+    relay.register(app)  # group -1: a command or a button ends a wait; 1: messages, edits
     admin.register(app)
     reports.register(app)  # /stats, /export, /billing
     # Last group: whatever nothing above answered.

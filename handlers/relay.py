@@ -6,20 +6,38 @@ wrote on it; and edits of relayed messages. Group 1: before the form's answers a
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import Application, ApplicationHandlerStop, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
-from bot.conversation import Incoming, relay, relay_edit, replied_ticket, ticket_written_to
+from bot.conversation import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Incoming,
+    relay,
+    relay_edit,
+    replied_ticket,
+    ticket_written_to,
+)
 from bot.lifecycle import act
 from bot.rules.forms import has_visible_text
 from bot.rules.workflow import Action
 from bot.services import Services, get_services
-from bot.ui.i18n import t
+from bot.ui.i18n import format_number, t
 from handlers.common import PRIVATE, Context, current_member, reply
 from handlers.workflow import NOTE_MAX, explain, log_time_from_text
 from storage import conversation, tickets
 from storage.models import User
 
 PENDING_KINDS = {"ask", "reply", "resolve", "time", "comment"}
+# Before the commands and buttons of group 0, after the flood guard (-10).
+MOVED_ON_GROUP = -1
+# A command that is not /cancel (which says what it stopped waiting for).
+OTHER_COMMAND = PRIVATE & filters.COMMAND & ~filters.Regex(r"^/cancel(?:@\w+)?(?:\s|$)")
 
 
 def incoming_of(message: Message) -> Incoming | None:
@@ -65,14 +83,17 @@ async def _relay(
         return "retry"
     done = await relay(get_services(context), user, ticket_id, incoming, question=question)
     if done.refusal == "too_long":
+        # Every number of the refusal written one way: « 4 100 », « 4 096 », « 4 060 ».
+        most = TEXT_LIMIT if incoming.kind == "text" else CAPTION_LIMIT
         await reply(
             update,
             context,
             t(
                 language,
                 f"relay.too_long_{incoming.kind}",
-                limit=done.limit,
-                length=len(incoming.text or ""),
+                length=format_number(len(incoming.text or ""), language),
+                most=format_number(most, language),
+                limit=format_number(done.limit, language),
             ),
         )
         return "retry"
@@ -148,7 +169,11 @@ async def _answer_pending(
             await explain(update, context, user, outcome)
         finished = True
     elif kind == "time":
-        finished = await log_time_from_text(update, context, user, ticket_id, text)
+        async with services.db.read() as conn:
+            awaited = await tickets.get_ticket(conn, ticket_id)
+        finished = await log_time_from_text(
+            update, context, user, ticket_id, text, awaited=awaited
+        )
     else:  # a comment on the rating
         async with services.db.transaction() as conn:
             await tickets.set_rating_comment(conn, ticket_id, text.strip()[:NOTE_MAX])
@@ -157,6 +182,21 @@ async def _answer_pending(
     if finished:
         async with services.db.transaction() as conn:
             await conversation.clear_input(conn, user.id)
+
+
+async def moved_on(update: Update, context: Context) -> None:
+    """A command or a button press: the person has moved on, so the message a button asked for
+    (a reply, a question, a duration…) is no longer awaited; a later text is not taken for it.
+    A button that asks for one again sets the wait anew."""
+    person = update.effective_user
+    if person is None:
+        return
+    services = get_services(context)
+    async with services.db.read() as conn:  # most presses wait for nothing: no write for them
+        pending = await conversation.pending_input(conn, person.id)
+    if pending is not None:
+        async with services.db.transaction() as conn:
+            await conversation.clear_input(conn, person.id)
 
 
 async def on_edit(update: Update, context: Context) -> None:
@@ -170,11 +210,15 @@ async def on_edit(update: Update, context: Context) -> None:
         return
     done = await relay_edit(get_services(context), user, message.chat_id, message.message_id, text)
     if done is not None and done.refusal == "too_long":
-        await reply(update, context, t(user.language, "relay.too_long_edit", limit=done.limit))
+        limit = format_number(done.limit, user.language)
+        await reply(update, context, t(user.language, "relay.too_long_edit", limit=limit))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Add the handlers of messages for a ticket and of edits (group 1)."""
+    """Add the end of a wait on a command or a button press (group -1), and the handlers of
+    messages for a ticket and of edits (group 1)."""
+    app.add_handler(MessageHandler(OTHER_COMMAND, moved_on), group=MOVED_ON_GROUP)
+    app.add_handler(CallbackQueryHandler(moved_on), group=MOVED_ON_GROUP)
     # Messages for a ticket come before the form's answers (group 2) and the catch-all.
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_message), group=1)
     edits = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE

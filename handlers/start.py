@@ -50,8 +50,9 @@ class Setup:
         return t(language, "guide.rates_missing", codes=Html(codes))
 
 
-async def welcome(conn: Connection, user: User) -> Html:
-    """The greeting of a registered person: who they are here and what they can do."""
+async def welcome(conn: Connection, user: User, *, again: bool = False) -> Html:
+    """The greeting of a registered person: who they are here and what they can do (`again`:
+    they were registered before this /start, so they are not told they now are)."""
     extra = ""
     if user.role is Role.CONTACT and user.federation_id is not None:
         federation = await people.federation_by_id(conn, user.federation_id)
@@ -60,7 +61,8 @@ async def welcome(conn: Connection, user: User) -> Html:
         mine = await people.field_ids_of_lead(conn, user.id)
         fields = await people.list_fields(conn, active_only=False)
         extra = ", ".join(f.name(user.language) for f in fields if f.id in mine)
-    text = t(user.language, f"welcome.{user.role.value}", name=user.full_name, extra=extra)
+    key = f"welcome.{user.role.value}" + ("_again" if again and user.role is Role.CONTACT else "")
+    text = t(user.language, key, name=user.full_name, extra=extra)
     if user.role is Role.ADMIN:
         setup = await Setup.read(conn)
         if setup.unpriced:  # time logged meanwhile would be billed 0 $ for good
@@ -74,10 +76,13 @@ async def start(update: Update, context: Context) -> None:
     token = (context.args or [""])[0]
     user = await current_member(update, context)
     if user is not None:
+        if not user.active:  # revoked: no welcome, and no button that would refuse them
+            await reply(update, context, t(user.language, "access.revoked"))
+            return
         if token:
             await reply(update, context, t(user.language, "register.already"))
         async with services.db.read() as conn:
-            text = await welcome(conn, user)
+            text = await welcome(conn, user, again=True)
         await reply(update, context, text, _welcome_keyboard(user))
         return
     language = telegram_language(update, services)

@@ -377,11 +377,19 @@ async def on_ticket_button(update: Update, context: Context, user: User) -> None
 
 
 async def log_time_from_text(
-    update: Update, context: Context, user: User, ticket_id: int, text: str
+    update: Update,
+    context: Context,
+    user: User,
+    ticket_id: int,
+    text: str,
+    *,
+    awaited: Ticket | None = None,
 ) -> bool:
     """Log `text` (a duration, then an optional note) on a ticket, and say what was logged.
 
-    False if the duration could not be read (the person was told how to write it).
+    False if the duration could not be read (the person was told how to write it). `awaited`:
+    the bot asked for it (⏱ Log time) and still waits, so the answer recalls for which ticket,
+    and /cancel, as the question did.
     """
     services = get_services(context)
     language = user.language
@@ -397,7 +405,11 @@ async def log_time_from_text(
         note = " ".join(words[cut:])[:NOTE_MAX] or None
         break
     else:
-        await reply(update, context, t(language, f"time.{problem}"))
+        answer = t(language, f"time.{problem}")
+        if awaited is not None:
+            again = t(language, "time.again", reference=awaited.reference)
+            answer = Html(f"{answer}\n{again}")
+        await reply(update, context, answer)
         return False
     outcome = await log_time(services, user, ticket_id, minutes, note)
     if not outcome.ok or outcome.ticket is None:

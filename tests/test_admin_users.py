@@ -40,7 +40,8 @@ async def test_users_are_paged_and_filtered(bot: Emulator) -> None:
     assert "page 3 sur 3" in (await boss.send("/users 3"))[-1].text
     assert "page 3 sur 3" in (await boss.send("/users 9"))[-1].text  # past the end: the last
     leads = (await boss.send("/users lead"))[-1].text
-    assert "responsable : 2" in leads and "Marie" not in leads
+    assert "Personnes inscrites — responsables : 2 (page 1 sur 1)" in leads
+    assert "Marie" not in leads
     fcdq = (await boss.send("/users fcdq"))[-1].text
     assert "FCDQ : 1" in fcdq and "Paul Tremblay" in fcdq and "Marie" not in fcdq
     assert "Aucune personne (accès retirés)" in (await boss.send("/users revoked"))[-1].text

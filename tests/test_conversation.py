@@ -52,7 +52,7 @@ async def test_message_to_an_unassigned_ticket_reaches_the_field_leads(bot: Emul
     _, marie, jean, luc = await flows.world(bot)
     reference = await flows.file_request(marie)
     await marie.send(f"/ticket {reference}")
-    await marie.click("Répondre")
+    await marie.click("Écrire un message")
     await marie.send("Petite précision avant que quelqu'un la prenne.")
     assert "Petite précision" in jean.last.text and "Petite précision" in luc.last.text
 

@@ -150,7 +150,7 @@ async def test_reassign_to_another_lead(bot: Emulator) -> None:
     # An admin can give an unassigned ticket to someone.
     second = await flows.file_request(marie)
     await boss.send(f"/ticket {second}")
-    await boss.click("Réassigner")
+    await boss.click("Confier à…")
     await boss.click("Eve")
     assert (await _ticket(bot, second)).assignee_id == eve.id
 
@@ -176,7 +176,7 @@ async def test_resolved_ticket_closes_itself_after_seven_days(
 async def test_in_progress_and_status_changes_reach_the_contact(bot: Emulator) -> None:
     _, marie, jean, _, reference = await _taken(bot)
     assert "prise en charge par Jean" in marie.last.text
-    await jean.click("En cours")
+    await jean.click("Commencer le travail")
     assert "En cours" in marie.last.text and reference in marie.last.text
     await jean.press("t:start:1")  # again: already in progress
     assert jean.last_answer and "Impossible maintenant" in (jean.last_answer.text or "")

@@ -94,7 +94,7 @@ async def test_first_lead_to_take_wins_and_the_others_are_told(bot: Emulator) ->
     # The loser's card now says who took it, without a button; the contact is told.
     loser_card = jean_card if loser is jean else luc_card
     assert (
-        not loser_card.buttons and f"Pris en charge par : {winner.first_name}" in loser_card.text
+        not loser_card.buttons and f"Personne responsable : {winner.first_name}" in loser_card.text
     )
     assert "prise en charge par" in marie.last.text and winner.first_name in marie.last.text
     # A later press changes nothing.

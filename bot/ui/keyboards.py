@@ -136,7 +136,9 @@ def lead_actions(
         TicketStatus.WAITING,
     }
     if holder or (status is TicketStatus.NEW and Relation.ADMIN in who):
-        rows.append([(t(language, "button.reassign"), _t(ticket.id, "reassign"))])
+        # Nobody holds it yet: it is given, not given again (the same list of leads).
+        label = "button.reassign" if ticket.assignee_id else "button.assign"
+        rows.append([(t(language, label), _t(ticket.id, "reassign"))])
     rows.append([(t(language, "button.history"), _t(ticket.id, "hist", 0))])
     return keyboard(rows)
 
@@ -146,7 +148,9 @@ def contact_actions(ticket: Ticket, language: str) -> InlineKeyboardMarkup:
     rows: list[list[tuple[str, str]]] = []
     if ticket.status is TicketStatus.RESOLVED:
         rows.append(resolution_row(ticket.id, language))
-    if ticket.status not in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
+    if ticket.status is TicketStatus.NEW:  # nothing to answer yet: a message to whoever reads it
+        rows.append([(t(language, "button.write"), _t(ticket.id, "reply"))])
+    elif ticket.status not in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
         rows.append([(t(language, "button.reply"), _t(ticket.id, "reply"))])
     if ticket.status in {
         TicketStatus.NEW,

@@ -13,7 +13,7 @@ from bot.ui import admin_words as words
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.commands import menu
-from bot.ui.i18n import Html, escape, t
+from bot.ui.i18n import Html, escape, format_number, t, tn
 from handlers.admin.shared import SCOPE, ButtonHandler, find_user, only_argument, reply_lines
 from handlers.common import Context, members, refuse, reply
 from storage import admin as repo
@@ -90,9 +90,12 @@ async def _users_page(
         described = t(language, "users.filter_all")
     if not found:
         return t(language, "users.none", filter=described), None
-    lines: list[str] = [
-        t(language, "users.title", filter=described, total=total, page=page, pages=pages)
-    ]
+    if which.role is not None:  # "responsables : 6", "responsable : 1": agrees with the count
+        counted = tn(language, f"users.count_{which.role.value}", total)
+    else:
+        count = format_number(total, language)
+        counted = t(language, "users.count_other", filter=described, count=count)
+    lines: list[str] = [t(language, "users.title", counted=counted, page=page, pages=pages)]
     for person in found:
         details = [str(t(language, f"users.role_{person.role.value}"))]
         if person.role is Role.CONTACT and person.federation_id in federations:
