@@ -61,9 +61,9 @@ async def test_limits_are_stated(bot: Emulator) -> None:
     _, marie, jean, _, _ = await _taken(bot)
     await jean.click("Poser une question")
     replies = await jean.send("x" * 4096)
-    assert "4 096 caractères" in replies[-1].text and "4096 caractères" in replies[-1].text
+    assert "(4\xa0096 caractères) : Telegram limite un message à 4\xa0096" in replies[-1].text
     replies = await jean.send_document(caption="c" * 1024)
-    assert "1 024 caractères" in replies[-1].text
+    assert "1\xa0024 caractères" in replies[-1].text
     replies = await jean.send_sticker()
     assert "texte, un document ou une photo" in replies[-1].text
     # Still waiting for the question: a right one goes through.

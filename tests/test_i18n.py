@@ -21,6 +21,7 @@ from bot.ui.i18n import (
     Html,
     catalogue,
     format_day,
+    format_number,
     format_when,
     normalise_language,
     placeholders,
@@ -312,3 +313,29 @@ async def test_the_default_fields_are_in_canadian_english(
         boss = await flows.admin(bot, language_code="en")
         listing = (await boss.send("/domains"))[-1].text
         assert name_after in listing and "Event organisation" not in listing
+
+
+async def test_a_refusal_writes_its_numbers_one_way(bot: Emulator) -> None:
+    """« Message trop long (4 100 caractères) : … 4 096 caractères…, soit 4 060 ici »: every
+    number of the too-long refusal as format_number writes it, in French and in English."""
+    from tests import flows  # noqa: PLC0415
+
+    _, marie, jean, _ = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.click("Poser une question")
+    refusal = (await jean.send("x" * 4100))[-1].text
+    numbers = re.findall(r"\d[\d\s]*\d|\d", refusal)
+    assert numbers[:2] == ["4\xa0100", "4\xa0096"], refusal
+    assert all(n == format_number(int(re.sub(r"\D", "", n)), "fr") for n in numbers), refusal
+    assert "Message trop long (4\xa0100 caractères)" in refusal
+    assert "1\xa0024 caractères" in (await jean.send_document(caption="c" * 1100))[-1].text
+    await jean.send("/language")
+    await jean.click("English")
+    await jean.send("/cancel")
+    await jean.send(f"/ticket {reference}")
+    await jean.click("Ask the contact")
+    refusal = (await jean.send("x" * 4100))[-1].text
+    numbers = re.findall(r"\d[\d,]*\d|\d", refusal)
+    assert numbers[:2] == ["4,100", "4,096"], refusal
+    assert all(n == format_number(int(n.replace(",", "")), "en") for n in numbers), refusal
