@@ -506,7 +506,7 @@ def test_a_flood_limit_set_by_the_person_is_kept_and_shown(kept_db: Path) -> Non
     done = run_sandbox(script, "--db", str(kept_db), env={"RATE_LIMIT_PER_MINUTE": "5"})
     out = done.stdout
     assert done.returncode == 0, done.stderr
-    assert "Flood limit on: 5 inputs a minute per person (RATE_LIMIT_PER_MINUTE)" in out
+    assert "Flood limit: 5 inputs a minute per person (RATE_LIMIT_PER_MINUTE)" in out
     assert FLOOD in out and out.count(TOO_SHORT) == 3  # /new, 1, three subjects: then slowed
 
 

@@ -6,9 +6,8 @@ The sandbox is not a second bot. It starts the very application of `intake-bot r
 lets you chat as a contact, a lead or the admin. What the bot sends to the other personas
 appears under their name, so a whole workflow (file a request, get notified, take it) can be
 played on one machine. Every file the bot sends, and every file you send with `/file` or
-`/photo`, is saved in a folder, and its path printed. The flood limit is off unless
-RATE_LIMIT_PER_MINUTE is set: a piped script types faster than anyone. Nothing here opens a
-socket.
+`/photo`, is saved in a folder, and its path printed. No flood limit unless one is set (a
+piped script types fast). Nothing here opens a socket.
 """
 
 from __future__ import annotations
@@ -75,12 +74,10 @@ HELP_MORE = """\
   /sticker         send a sticker (to see how the bot answers) / envoie un autocollant
   /as              list the personas / liste les personnages"""
 
-LIMIT_OFF = """\
-No flood limit here (RATE_LIMIT_PER_MINUTE=0 unless you set it): pipe a script at any speed.
+LIMIT_OFF = """No flood limit here (RATE_LIMIT_PER_MINUTE=0 unless you set it): pipe at any speed.
 Pas de limite de débit ici (RATE_LIMIT_PER_MINUTE=0 sauf si vous la fixez)."""
-LIMIT_ON = """\
-Flood limit on: {n} inputs a minute per person (RATE_LIMIT_PER_MINUTE), then the bot asks to
-slow down and drops the rest. / Limite de débit : {n} par minute et par personne."""
+LIMIT_ON = """Flood limit: {n} inputs a minute per person (RATE_LIMIT_PER_MINUTE); more dropped.
+Limite de débit : {n} messages par minute et par personne; les suivants sont ignorés."""
 
 
 def limit_note(per_minute: int) -> str:
