@@ -99,6 +99,22 @@ async def _transition(
         await reply(
             update, context, t(language, "rating.ask", reference=ref), keyboards.rating(ticket_id)
         )
+    elif action is Action.REOPEN:
+        await _ask_what_is_left(update, context, user, outcome.ticket)
+
+
+async def _ask_what_is_left(update: Update, context: Context, user: User, ticket: Ticket) -> None:
+    """After « Pas réglé »: the contact may say what is left to do. What they write next is a
+    message on the ticket, so it reaches the lead (and stays in its history); *Passer* skips."""
+    services = get_services(context)
+    async with services.db.transaction() as conn:
+        await conversation.expect_input(conn, user.id, "reply", ticket.id, services.clock.now())
+    await reply(
+        update,
+        context,
+        t(user.language, "reopen.ask_what_is_left", reference=ticket.reference),
+        keyboards.skip_reason(ticket.id, user.language),
+    )
 
 
 async def _answer_notice(
@@ -326,13 +342,18 @@ async def _rate(
     )
 
 
-async def _no_comment(
+# What a "no, thanks" button stops waiting for: a rating's comment, what is left to do.
+SKIPPED = {"nocomment": "comment", "noreason": "reply"}
+
+
+async def _skip(
     update: Update, context: Context, user: User, ticket_id: int, data: cb.Callback
 ) -> None:
+    """Pas de commentaire, Passer: the bot no longer waits for that message."""
     services = get_services(context)
     async with services.db.transaction() as conn:
         pending = await conversation.pending_input(conn, user.id)
-        if pending and pending.kind == "comment" and pending.ticket_id == ticket_id:
+        if pending and pending.kind == SKIPPED[data.action] and pending.ticket_id == ticket_id:
             await conversation.clear_input(conn, user.id)
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -355,7 +376,8 @@ BUTTONS: dict[str, ButtonHandler] = {
     "card": _card,
     "cancel": _cancel,
     "rate": _rate,
-    "nocomment": _no_comment,
+    "nocomment": _skip,
+    "noreason": _skip,
 }
 
 

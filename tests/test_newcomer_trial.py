@@ -220,3 +220,38 @@ async def test_users_by_role_count_in_the_plural(bot: Emulator) -> None:
     await boss.send("/language")
     await boss.click("English")
     assert "Users — leads: 2 (page 1 of 1)" in (await boss.send("/users lead"))[-1].text
+
+
+# -- « Pas réglé » ------------------------------------------------------------------------------
+
+
+async def test_not_solved_asks_what_is_left_and_it_reaches_the_lead(bot: Emulator) -> None:
+    _, marie, jean, _, reference = await _taken(bot)
+    await jean.click("Résoudre")
+    await jean.send("Fait.")
+    await marie.click("Pas réglé")
+    question = marie.last
+    assert f"Qu'est-ce qui reste à faire sur {reference}?" in question.text
+    assert [label for label, _ in question.buttons] == ["Passer"]
+    assert "n'est pas réglée" in jean.last.text  # the lead is told at once, as before
+    replies = await marie.send("Il manque l'article sur les assemblées extraordinaires.")
+    assert "Transmis" in replies[-1].text
+    assert reference in jean.last.text and "assemblées extraordinaires" in jean.last.text
+    assert await h.rows(bot, "SELECT body FROM ticket_messages") == [
+        ("Il manque l'article sur les assemblées extraordinaires.",)
+    ]
+    assert await h.rows(bot, "SELECT status FROM tickets") == [("in_progress",)]
+
+
+async def test_not_solved_can_skip_the_question(bot: Emulator) -> None:
+    _, marie, jean, _, reference = await _taken(bot)
+    await jean.click("Résoudre")
+    await jean.send("Fait.")
+    await marie.send(f"/ticket {reference}")  # from the card this time
+    await marie.click("Pas réglé")
+    told = jean.last.text
+    await marie.click("Passer")
+    assert not marie.chat[-1].buttons  # the question's button is gone
+    replies = await marie.send("bonjour")
+    assert "/new" in replies[-1].text and jean.last.text == told  # nothing reached the lead
+    assert await h.rows(bot, "SELECT COUNT(*) FROM ticket_messages") == [(0,)]

@@ -202,6 +202,11 @@ def skip_comment(ticket_id: int, language: str) -> InlineKeyboardMarkup:
     return keyboard([[(t(language, "button.no_comment"), _t(ticket_id, "nocomment"))]])
 
 
+def skip_reason(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    """Under « what is left to do? » after « Pas réglé »."""
+    return keyboard([[(t(language, "button.skip"), _t(ticket_id, "noreason"))]])
+
+
 REASSIGN_LABEL_MAX = 60
 
 
