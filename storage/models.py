@@ -219,6 +219,16 @@ class EstimateStatus(StrEnum):
     SUPERSEDED = "superseded"  # a newer estimate of the ticket replaced it before a decision
 
 
+class Quote(Record):
+    """An estimate's bounds priced at an hourly rate (bot.rules.estimates.quote), as stored."""
+
+    low_minutes: int
+    high_minutes: int
+    hourly_rate_cents: int
+    low_amount_cents: int
+    high_amount_cents: int
+
+
 class Estimate(Record):
     """A lead's estimate of a ticket, priced at the field's rate of the day it was sent."""
 
@@ -237,6 +247,13 @@ class Estimate(Record):
     decided_at: datetime | None
     reason: str | None
     revision_of: int | None
+
+
+class TimeLogged(Record):
+    """The time logged on a ticket: minutes, and cents at each entry's own rate."""
+
+    minutes: int = 0
+    cents: int = 0
 
 
 class EnvelopeKind(StrEnum):

@@ -1,0 +1,1 @@
+"""Business rules as plain functions of data: no Telegram, no database."""
