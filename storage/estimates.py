@@ -320,7 +320,8 @@ async def mark_reminded(conn: aiosqlite.Connection, estimate_id: int, now: datet
     """Note that an estimate's managers were reminded (in the transaction that queues the
     reminder); False if it already was, so that each is reminded once, across restarts."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO approval_reminders (estimate_id, sent_at) VALUES (?, ?)",
+        "INSERT INTO approval_reminders (estimate_id, sent_at) VALUES (?, ?)"
+        " ON CONFLICT DO NOTHING",
         (estimate_id, utc_text(now)),
     )
     return cur.rowcount == 1
