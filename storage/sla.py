@@ -17,6 +17,7 @@ OPEN_STATUSES = (
     TicketStatus.ASSIGNED,
     TicketStatus.IN_PROGRESS,
     TicketStatus.WAITING,
+    TicketStatus.AWAITING_APPROVAL,
 )
 
 

@@ -196,6 +196,8 @@ async def set_rating_comment(conn: aiosqlite.Connection, ticket_id: int, comment
     )
 
 
+# The states of a ticket someone holds and still works on (its estimate awaiting approval too).
+_HELD = "'assigned', 'in_progress', 'waiting', 'awaiting_approval'"
 URGENCY_ORDER = "CASE urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END"
 
 
@@ -214,11 +216,11 @@ async def lead_queue(
     """
     fields = sorted(set(field_ids))
     if everything:
-        where, args = "status IN ('new', 'assigned', 'in_progress', 'waiting')", []
+        where, args = f"status IN ('new', {_HELD})", []
     else:
         marks = ",".join("?" * len(fields)) or "NULL"
         where = (
-            "(assignee_id = ? AND status IN ('assigned', 'in_progress', 'waiting'))"
+            f"(assignee_id = ? AND status IN ({_HELD}))"
             f" OR (status = 'new' AND field_id IN ({marks}))"
         )
         args = [lead_id, *fields]
