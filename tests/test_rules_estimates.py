@@ -25,6 +25,7 @@ from bot.rules.estimates import (
     parse_policy,
     quote,
     reminder_cutoff,
+    split_estimate,
 )
 from storage.models import ApprovalKind, ApprovalPolicy, TicketStatus
 from tests.flows import ticket_record
@@ -99,6 +100,32 @@ def test_the_estimate_parser_never_crashes(text: str) -> None:
     except BadEstimate:
         return
     assert 0 < low <= high <= MAX_ESTIMATE_MINUTES
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("6h", (360, 360, None)),
+        ("4-6h Deux rencontres et un avis", (240, 360, "Deux rencontres et un avis")),
+        ("4 à 6 h Deux rencontres", (240, 360, "Deux rencontres")),
+        ("entre 4 et 6 h selon le dossier", (240, 360, "selon le dossier")),
+        ("2 h 30 à 3 h", (150, 180, None)),
+        ("6h a discuter", (360, 360, "a discuter")),
+        ("1,5 h Révision", (90, 90, "Révision")),
+    ],
+)
+def test_an_estimate_then_its_note(typed: str, expected: tuple[int, int, str | None]) -> None:
+    assert split_estimate(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("", "unreadable"), ("six heures", "unreadable"), ("6-4h trop", "reversed"), ("0h", "zero")],
+)
+def test_an_estimate_then_its_note_refused(typed: str, problem: str) -> None:
+    with pytest.raises(BadEstimate) as caught:
+        split_estimate(typed)
+    assert caught.value.problem == problem
 
 
 @given(st.integers(1, MAX_ESTIMATE_MINUTES), st.integers(0, 1_000_000))

@@ -82,6 +82,27 @@ def parse_estimate(text: str) -> tuple[int, int]:
     return low, high
 
 
+MAX_ESTIMATE_WORDS = 8  # "de 2 h 30 à 3 h" and the like; the rest is the note
+
+
+def split_estimate(text: str) -> tuple[int, int, str | None]:
+    """`/estimate <ref> <hours> [note]` after the reference: the estimate's (low, high) minutes
+    and the note, as typed. The estimate is the longest run of first words that reads as one
+    (`4 à 6 h Deux rencontres` → 4 to 6 hours, "Deux rencontres"). BadEstimate with the most
+    telling problem found (6-4h: reversed, rather than unreadable)."""
+    words = text.split()
+    problem = "unreadable"
+    for cut in range(min(len(words), MAX_ESTIMATE_WORDS), 0, -1):
+        try:
+            low, high = parse_estimate(" ".join(words[:cut]))
+        except BadEstimate as bad:
+            if problem == "unreadable":
+                problem = bad.problem
+            continue
+        return low, high, " ".join(words[cut:]) or None
+    raise BadEstimate(problem)
+
+
 _DOLLARS = re.compile(
     r"^(?P<before>\$)?\s*(?P<units>\d{1,3}(?:[ ,]\d{3})+|\d+)(?:[.,](?P<cents>\d{1,2}))?"
     r"\s*(?P<after>\$)?$"
