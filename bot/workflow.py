@@ -196,9 +196,10 @@ class LogBlock(StrEnum):
 def log_blocker(ticket: Ticket, over_run_waiting: bool) -> LogBlock | None:
     """What stops `/log` on `ticket`, if anything (besides who logs and the ticket's state).
 
-    `over_run_waiting`: time logged has passed the approved estimate beyond the tolerance
-    (bot.rules.estimates.over_run) and no revised estimate is approved yet. A critical request
-    is never stopped by it: an urgent intervention does not wait on paperwork.
+    `over_run_waiting`: bot.rules.estimates.over_run of the time logged against the latest
+    approved estimate (a revised estimate, once approved, lifts it; while it awaits approval
+    the state stops `/log` already). A critical request is never stopped by an over-run: an
+    urgent intervention does not wait on paperwork.
     """
     if ticket.status is S.AWAITING_APPROVAL:
         return LogBlock.AWAITING_APPROVAL
