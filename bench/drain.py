@@ -1,11 +1,11 @@
 """Part 4: draining 5,000 queued notifications against a Telegram that enforces its limits.
 
-The bot's outbox (`bot.outbox.Outbox`, as it is) delivers through a real PTB `ExtBot` and a rate
-limiter, against an in-process fake Bot API that enforces Telegram's flood limits with the
-parameters of the tests' fake server (tests/fake_telegram.py `Limits`: 30 messages a second
-overall with a burst of 30, one a second per chat with a burst of 3) and answers 429 with
-`retry_after` beyond them. Measured: the drain rate beside the rate Telegram allows, the 429s,
-and the sends made inside an announced `retry_after` window.
+The bot's outbox (`bot.delivery.outbox.Outbox`, as it is) delivers through a real PTB `ExtBot` and
+a rate limiter, against an in-process fake Bot API that enforces Telegram's flood limits with the
+parameters of the tests' fake server (tests/fake_telegram.py `Limits`: 30 messages a second overall
+with a burst of 30, one a second per chat with a burst of 3) and answers 429 with `retry_after`
+beyond them. Measured: the drain rate beside the rate Telegram allows, the 429s, and the sends made
+inside an announced `retry_after` window.
 
 Why not the fake HTTP server itself: in one process, its loopback HTTP costs about 7 ms a call
 (the server's thread shares the GIL), which caps a one-at-a-time outbox at ~130 sends a second
@@ -34,11 +34,11 @@ from typing import Any
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, BaseRateLimiter, Defaults, ExtBot
 
-from bot import ratelimit
 from bot.app import build_application
 from bot.clock import SystemClock
-from bot.emulator import FakeBotAPI
-from bot.outbox import Outbox
+from bot.delivery import ratelimit
+from bot.delivery.outbox import Outbox
+from bot.tools.fakeapi import FakeBotAPI
 from storage import Database
 from storage import outbox as repo
 
@@ -283,7 +283,7 @@ def configured_limiter() -> str:
 
 def limiters(speedup: float) -> list[tuple[str, BaseRateLimiter[Any] | None]]:
     """The rate limiters to drain with, time running `speedup` times faster: PTB's
-    `AIORateLimiter` and bot/ratelimit.py's `ChatRateLimiter` with its defaults; the one
+    `AIORateLimiter` and bot/delivery/ratelimit.py's `ChatRateLimiter` with its defaults; the one
     bot/app.py uses is said."""
     configured = configured_limiter()
 

@@ -2,7 +2,7 @@
 an in-process fake Bot API, one client per person.
 
 The production path is the application's update queue (polling and webhook both end there);
-for the bot that is `bot.inbox.DurableQueue`, which commits the update to SQLite (fsync'd)
+for the bot that is `bot.delivery.inbox.DurableQueue`, which commits the update to SQLite (fsync'd)
 before it is queued, so every number here includes the inbox commit. A client sends its next
 update when the reply to the previous one has arrived (a `sendMessage` in its chat), as a person
 does.
@@ -34,11 +34,11 @@ from telegram.ext import (
 from bot.app import IntakeApp, build_application, services_of
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.emulator import FakeBotAPI, Sent
-from bot.inbox import DurableQueue, Inbox, IntakeApplication
+from bot.delivery.inbox import DurableQueue, Inbox, IntakeApplication
+from bot.delivery.updates import DEFAULT_CONCURRENCY
 from bot.runner import running, start_up_frozen
 from bot.services import Services
-from bot.updates import DEFAULT_CONCURRENCY
+from bot.tools.fakeapi import FakeBotAPI, Sent
 from storage import Database, people
 from storage.models import Role
 
@@ -356,11 +356,11 @@ async def running_baseline(
 ) -> AsyncIterator[AnyApp]:
     """A bare python-telegram-bot application on the same fake: per update, one committed row
     and one reply (with one button, so that clients can press something). Same concurrency as
-    the bot (`bot.updates.DEFAULT_CONCURRENCY`), no rate limiter.
+    the bot (`bot.delivery.updates.DEFAULT_CONCURRENCY`), no rate limiter.
 
-    `durable_inbox=True` adds the bot's own durable receipt (bot/inbox.py: each update committed
-    before it is queued, marked handled after) and commits the row through the bot's storage
-    (storage.db): how much of the bot's cost is receipt and storage, how much is the rest.
+    `durable_inbox=True` adds the bot's own durable receipt (bot/delivery/inbox.py: each update
+    committed before it is queued, marked handled after) and commits the row through the bot's
+    storage (storage.db): how much of the bot's cost is receipt and storage, how much is the rest.
     """
     store = _BaselineStore(database)
     db: Database | None = None

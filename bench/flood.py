@@ -7,12 +7,12 @@ application: the two p99 latencies of the twenty are compared.
 
 This is the production set-up where it matters: the flood limit at its default (30 updates a
 minute: the flooder's first 30 are answered, they are told once, the other 69 dropped) and the
-bot's `ChatRateLimiter` with Telegram's pace, one message a second per private chat, so that
-the flood's replies take half a minute to go out. Before the fix, the flood's waiting updates
-held every one of the application's processing slots meanwhile and the others waited for them
-all (bot/updates.py). `--full` does it three times (calm, flood, calm, flood...) and reports
-the median of the three ratios; `--tiny` once, with the pacing five times faster (faster still,
-the flood would no longer arrive faster than its replies go out, and would hold no slots).
+bot's `ChatRateLimiter` with Telegram's pace, one message a second per private chat, so that the
+flood's replies take half a minute to go out. Before the fix, the flood's waiting updates held
+every one of the application's processing slots meanwhile and the others waited for them all
+(bot/delivery/updates.py). `--full` does it three times (calm, flood, calm, flood...) and reports
+the median of the three ratios; `--tiny` once, with the pacing five times faster (faster still, the
+flood would no longer arrive faster than its replies go out, and would hold no slots).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 
 from telegram import Update
 
-from bot.inbox import DurableQueue
-from bot.ratelimit import CHAT_RATE, OVERALL_RATE, ChatRateLimiter
+from bot.delivery.inbox import DurableQueue
+from bot.delivery.ratelimit import CHAT_RATE, OVERALL_RATE, ChatRateLimiter
 
 from .common import Report, Row, bench_settings, median, percentile
 from .driver import Client, Step, WatchingAPI, open_loop, running_bot, seed_people, services

@@ -4,7 +4,8 @@ asked for), with the SQL each one ran and its query plan.
 Interactive commands are timed through the whole bot, as a person's command (update → reply);
 their SQL, captured with SQLite's trace callback while the command runs, is timed on its own
 too and explained with EXPLAIN QUERY PLAN. /stats and /billing are timed through their pure
-functions (bot/reports.py) on the month's data, per ticket (or time entry) of the month.
+functions (bot/rules/, bot/reports/) on the month's data, per ticket (or time entry) of the
+month.
 """
 
 from __future__ import annotations
@@ -209,17 +210,15 @@ ReportAction: TypeAlias = Callable[[], Awaitable[object]]
 
 
 def report_actions(inst: Instance) -> dict[str, tuple[ReportAction, int]]:
-    """/stats and /billing for the month, through bot/reports.py's functions (empty if those
-    are not there yet: the caller reports them as not available)."""
-    try:
-        from bot.reports import (  # noqa: PLC0415 - written concurrently; may be missing
-            billing_statement,
-            billing_workbook,
-            compute_stats,
-            parse_month,
-            render_stats,
-        )
-        from bot.sla import calendar_for  # noqa: PLC0415
+    """/stats and /billing for the month, through the functions of bot/rules/ and bot/reports/
+    (empty if those are not there yet: the caller reports them as not available)."""
+    try:  # imported here: written concurrently, they may be missing
+        from bot.reports.billing import billing_workbook  # noqa: PLC0415
+        from bot.reports.stats import render_stats  # noqa: PLC0415
+        from bot.rules.billing import billing_statement  # noqa: PLC0415
+        from bot.rules.periods import parse_month  # noqa: PLC0415
+        from bot.rules.service_levels import calendar_for  # noqa: PLC0415
+        from bot.rules.stats import compute_stats  # noqa: PLC0415
         from storage import people  # noqa: PLC0415
         from storage import reports as repo  # noqa: PLC0415
         from storage import sla as sla_repo  # noqa: PLC0415
@@ -315,7 +314,7 @@ async def run(report: Report, sizes: Sizes, cache: Path = RESULTS) -> None:
             )
         )
     if not large_r:
-        report.unavailable("3", "/stats and /billing for one month", "bot/reports.py not usable")
+        report.unavailable("3", "/stats and /billing for one month", "bot/reports/ not usable")
         return
     for name, small in small_r.items():
         large = large_r[name]

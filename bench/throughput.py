@@ -243,7 +243,7 @@ async def run(report: Report, sizes: Sizes) -> None:
             inbox["updates_per_s"],
             "upd/s",
             detail=f"{inbox['updates_per_s'] / base['updates_per_s']:.0%} of the baseline:"
-            " receipt alone (bot/inbox.py, storage/db.py)",
+            " receipt alone (bot/delivery/inbox.py, storage/db.py)",
             data=inbox,
         )
     )

@@ -1,6 +1,6 @@
 """Part 1, beside the loads: what one Telegram call costs the bot's process over HTTP.
 
-The loads of part 1 hand each call to the in-process fake (`bot.emulator.FakeBotAPI`), which
+The loads of part 1 hand each call to the in-process fake (`bot.tools.fakeapi.FakeBotAPI`), which
 leaves out what production adds: PTB's `HTTPXRequest`, httpx and its connection pool. Here the
 same `sendMessage` goes both ways, one call at a time: to the in-process fake (the baseline),
 and over HTTP to the fake Telegram server of the tests (tests/fake_telegram.py, in a thread of
@@ -18,7 +18,7 @@ from typing import Any
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.emulator import FakeBotAPI
+from bot.tools.fakeapi import FakeBotAPI
 from tests.fake_telegram import FakeTelegram
 
 from .common import TOKEN, Report, Row

@@ -14,15 +14,15 @@ from telegram.request import BaseRequest
 import handlers
 from bot import errorreports, jobs
 from bot.clock import Clock, SystemClock
-from bot.commands import menu
 from bot.config import Settings
-from bot.i18n import LANGUAGES
-from bot.inbox import DurableQueue, Inbox, IntakeApplication, KeepingJSONRequest
-from bot.outbox import Outbox
-from bot.ratelimit import ChatRateLimiter
-from bot.retry import RetryingRateLimiter
+from bot.delivery.inbox import DurableQueue, Inbox, IntakeApplication, KeepingJSONRequest
+from bot.delivery.outbox import Outbox
+from bot.delivery.ratelimit import ChatRateLimiter
+from bot.delivery.retry import RetryingRateLimiter
+from bot.delivery.updates import PerChatUpdateProcessor
 from bot.services import KEY, Services
-from bot.updates import PerChatUpdateProcessor
+from bot.ui.commands import menu
+from bot.ui.i18n import LANGUAGES
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ def build_application(
         # Keeps sends inside Telegram's limits (overall, per chat, per group); a 429 is raised
         # to the outbox, which pauses (max_retries=0). The in-process Bot API of the tests and
         # the sandbox has no limits: pacing it in real time would only make them slow. Around
-        # it, a direct reply that fails for a passing reason is tried again (bot/retry.py).
+        # it, a direct reply that fails for a passing reason is tried again
+        # (bot/delivery/retry.py).
         .rate_limiter(
             RetryingRateLimiter(
                 ChatRateLimiter()
@@ -67,9 +68,10 @@ def build_application(
                 else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
             )
         )
-        # People are handled concurrently, each chat in order (bot/updates.py).
+        # People are handled concurrently, each chat in order (bot/delivery/updates.py).
         .concurrent_updates(PerChatUpdateProcessor())
-        # Receipt is durable: an update is committed before Telegram is told (bot/inbox.py).
+        # Receipt is durable: an update is committed before Telegram is told
+        # (bot/delivery/inbox.py).
         .application_class(IntakeApplication)
         .update_queue(queue)
         .post_init(_on_startup)

@@ -114,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return run(args.webhook)
     if args.command == "sandbox":
-        from bot.sandbox import main as sandbox_main  # noqa: PLC0415
+        from bot.tools.sandbox import main as sandbox_main  # noqa: PLC0415
 
         return sandbox_main(args.db, args.files)
     if args.command == "backup":
-        from bot.backup import main as backup_main  # noqa: PLC0415
+        from bot.tools.backup import main as backup_main  # noqa: PLC0415
 
         return backup_main(args.file)
     return 2

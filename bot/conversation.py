@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import keyboards
-from bot.i18n import Html, escape, t, visible_length
 from bot.lifecycle import apply
-from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
+from bot.rules.limits import MAX_FILE_BYTES, MAX_FILE_MB
+from bot.rules.workflow import Action, Relation
 from bot.services import Services
 from bot.tickets import message_payload, recipients, relation_to
-from bot.workflow import Action, Relation
+from bot.ui import keyboards
+from bot.ui.i18n import Html, escape, t, visible_length
 from storage import conversation, drafts, outbox, people, tickets
 from storage.db import Connection
 from storage.models import FormStep, Role, Ticket, TicketStatus, User

@@ -22,9 +22,9 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
-from bot.i18n import Html, escape, format_time, format_when, t, tn
 from bot.services import Services, get_services
 from bot.tickets import message_payload
+from bot.ui.i18n import Html, escape, format_time, format_when, t, tn
 from storage import outbox, people
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
-"""The life of a ticket: every transition, checked in bot.workflow, written with its audit event
-and announced through the outbox in one transaction; time entries, ratings, the 7-day close."""
+"""The life of a ticket: every transition, checked in bot.rules.workflow, written with its audit
+event and announced through the outbox in one transaction; time entries, ratings, the 7-day
+close."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot import keyboards, render
-from bot.durations import format_duration
-from bot.i18n import Html, t
 from bot.logs import log_event
+from bot.rules.durations import format_duration
+from bot.rules.workflow import Action, Actor, Refusal, Relation, decide, relations
 from bot.services import Services, get_services
 from bot.tickets import (
     NEW_TICKET,
@@ -22,7 +22,8 @@ from bot.tickets import (
     message_payload,
     relation_to,
 )
-from bot.workflow import Action, Actor, Refusal, Relation, decide, relations
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t
 from storage import conversation, outbox, people, tickets
 from storage.db import Connection
 from storage.models import OutboxStatus, Ticket, TicketStatus, User

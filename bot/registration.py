@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.commands import menu
-from bot.i18n import t
-from bot.limits import INVITE_FAILURES_PER_HOUR
 from bot.logs import log_event
+from bot.rules.limits import INVITE_FAILURES_PER_HOUR
 from bot.services import Services
 from bot.tickets import message_payload
+from bot.ui.commands import menu
+from bot.ui.i18n import t
 from storage import outbox, people
 from storage.db import Connection
 from storage.models import ExpertiseField, Federation, Invite, Role, User

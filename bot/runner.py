@@ -30,8 +30,8 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import IntakeApp, services_of
-from bot.reports import load_chart_library
-from bot.retry import left_to_caller
+from bot.delivery.retry import left_to_caller
+from bot.reports.chart import load_chart_library
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from telegram.ext import CallbackContext
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.outbox import Outbox
+from bot.delivery.outbox import Outbox
 from storage import Database
 
 KEY = "services"

@@ -11,12 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 from telegram import InlineKeyboardMarkup
 
-from bot import keyboards, render
-from bot.forms import TicketRequest
-from bot.i18n import Html, t
 from bot.logs import log_event
+from bot.rules.forms import TicketRequest
+from bot.rules.workflow import Actor, Relation, can_view, relations
 from bot.services import Services
-from bot.workflow import Actor, Relation, can_view, relations
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t
 from storage import drafts, outbox, people, tickets
 from storage.db import Connection
 from storage.models import DraftStatus, Role, Ticket, TicketStatus, User

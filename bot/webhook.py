@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.error import BadRequest
 
 from bot.app import IntakeApp, services_of
-from bot.inbox import DurableQueue
+from bot.delivery.inbox import DurableQueue
 from bot.logs import log_event
 from bot.runner import EXIT_SETTING, EXIT_TRY_LATER, StartFailed, run_until_stopped, shown_url
 from storage import inbox, outbox

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import admin, errors, fallback, intake, limits, reports, start, tickets, workflow
+from handlers import (
+    admin,
+    errors,
+    fallback,
+    intake,
+    limits,
+    relay,
+    reports,
+    start,
+    tickets,
+    workflow,
+)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -12,9 +23,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     limits.register(app)  # group -10: someone writing too fast goes no further
     # Group 0: commands and buttons, first match wins.
     start.register(app)
-    intake.register(app)  # also the form's answers, in group 1
+    intake.register(app)  # also the form's answers, in group 2
     tickets.register(app)
-    workflow.register(app)  # also messages for a ticket, in group 1, and edits
+    workflow.register(app)  # /log and the cards' buttons
+    relay.register(app)  # group 1: messages for a ticket, and edits
     admin.register(app)
     reports.register(app)  # /stats, /export, /billing
     # Last group: whatever nothing above answered.

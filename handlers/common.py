@@ -13,9 +13,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, filters
 
-from bot.i18n import Html, normalise_language, t, visible_length
 from bot.registration import queue_menu
 from bot.services import Services, get_services
+from bot.ui.i18n import Html, normalise_language, t, visible_length
 from storage import people
 from storage.models import Role, User
 

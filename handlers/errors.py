@@ -12,9 +12,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import errorreports
-from bot.i18n import t
 from bot.logs import log_event, redact
 from bot.services import get_services
+from bot.ui.i18n import t
 from handlers.common import Context, telegram_language
 from storage import people
 

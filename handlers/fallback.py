@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.i18n import t
 from bot.services import get_services
+from bot.ui.i18n import t
 from handlers.common import PRIVATE, Context, current_member, refuse, telegram_language
 from storage.models import Role
 

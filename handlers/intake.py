@@ -16,9 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
-from bot import keyboards, render
-from bot.forms import (
+from bot.rules.forms import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
     MAX_ATTACHMENTS,
@@ -29,8 +27,7 @@ from bot.forms import (
     validate_description,
     validate_subject,
 )
-from bot.i18n import Html, t, tn
-from bot.limits import MAX_FILE_BYTES, MAX_FILE_MB
+from bot.rules.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.services import Services, get_services
 from bot.tickets import (
     DailyLimit,
@@ -40,6 +37,9 @@ from bot.tickets import (
     file_draft,
     may_file,
 )
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t, tn
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from storage import conversation, drafts, people
 from storage.models import (

@@ -7,10 +7,10 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.i18n import t
-from bot.limits import FloodGuard
 from bot.logs import log_event
+from bot.rules.limits import FloodGuard
 from bot.services import get_services
+from bot.ui.i18n import t
 from handlers.common import Context, refuse, telegram_language
 from storage import people
 

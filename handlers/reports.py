@@ -10,28 +10,44 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.billing_message import render_billing
-from bot.exports import export_workbook
-from bot.i18n import t
-from bot.reports import (
-    billing_statement,
-    billing_workbook,
-    compute_stats,
-    describe,
-    parse_month,
-    parse_period,
-    plain,
-    render_stats,
-    weekly_chart,
-)
+from bot.reports.billing import billing_workbook
+from bot.reports.billing_message import render_billing
+from bot.reports.chart import weekly_chart
+from bot.reports.export import export_workbook
+from bot.reports.stats import render_stats
+from bot.rules.billing import billing_statement
+from bot.rules.periods import Period, describe, parse_month, parse_period
+from bot.rules.service_levels import calendar_for
+from bot.rules.stats import compute_stats
 from bot.services import get_services
-from bot.sla import calendar_for
-from handlers.admin import reply_lines
+from bot.ui.i18n import plain, t
+from handlers.admin.shared import reply_lines
 from handlers.common import PRIVATE, Context, members, reply
 from storage import people
 from storage import reports as repo
 from storage import sla as sla_repo
-from storage.models import Role, User
+from storage.db import Connection
+from storage.models import ExpertiseField, Federation, Role, User
+
+
+async def _period_argument(
+    update: Update, context: Context, user: User, usage: str
+) -> Period | None:
+    """The period the command names (this month if none); None after answering with its usage
+    line (key `usage`)."""
+    args = context.args or []
+    period = parse_period(args[0] if args else None, get_services(context).today())
+    if len(args) > 1 or period is None:
+        await reply(update, context, t(user.language, usage))
+        return None
+    return period
+
+
+async def _names(conn: Connection) -> tuple[dict[int, ExpertiseField], dict[int, Federation]]:
+    """Every field and every federation by id, inactive ones too (a report names them)."""
+    fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
+    federations = {f.id: f for f, _ in await people.list_federations(conn)}
+    return fields, federations
 
 
 @members(Role.ADMIN)
@@ -39,18 +55,15 @@ async def stats_command(update: Update, context: Context, user: User) -> None:
     """/stats [period]: this month by default; `2026-11`, `2026-Q4`, `2026`."""
     services = get_services(context)
     language = user.language
-    args = context.args or []
-    period = parse_period(args[0] if args else None, services.today())
-    if len(args) > 1 or period is None:
-        await reply(update, context, t(language, "stats.usage"))
+    period = await _period_argument(update, context, user, "stats.usage")
+    if period is None:
         return
     tz = services.settings.tz
     start, end = period.bounds(tz)
     async with services.db.report() as conn:
         facts = await repo.ticket_facts(conn, start, end)
         targets = await sla_repo.targets(conn)
-        fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
-        federations = {f.id: f for f, _ in await people.list_federations(conn)}
+        fields, federations = await _names(conn)
     stats = await asyncio.to_thread(
         compute_stats, period, facts, targets, calendar_for(tz), services.clock.now()
     )
@@ -72,10 +85,8 @@ async def export_command(update: Update, context: Context, user: User) -> None:
     """/export [period]: the tickets received in the period, as a spreadsheet."""
     services = get_services(context)
     language = user.language
-    args = context.args or []
-    period = parse_period(args[0] if args else None, services.today())
-    if len(args) > 1 or period is None:
-        await reply(update, context, t(language, "export.usage"))
+    period = await _period_argument(update, context, user, "export.usage")
+    if period is None:
         return
     tz = services.settings.tz
     start, end = period.bounds(tz)
@@ -83,8 +94,7 @@ async def export_command(update: Update, context: Context, user: User) -> None:
         rows = await repo.export_rows(conn, start, end)
         time_by_ticket = await repo.time_of_tickets_created(conn, start, end)
         targets = await sla_repo.targets(conn)
-        fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
-        federations = {f.id: f for f, _ in await people.list_federations(conn)}
+        fields, federations = await _names(conn)
     described = describe(period, language)
     if not rows:
         await reply(update, context, t(language, "export.empty", period=described))
@@ -122,8 +132,7 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
         return
     async with services.db.report() as conn:
         entries = await repo.time_entries_between(conn, period.first, period.after)
-        fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
-        federations = {f.id: f for f, _ in await people.list_federations(conn)}
+        fields, federations = await _names(conn)
     described = describe(period, language)
     if not entries:
         await reply(update, context, t(language, "billing.empty", period=described))

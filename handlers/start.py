@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks as cb
-from bot import keyboards, registration
-from bot.commands import CARD_BUTTONS, GUIDE_LINES, HELP_SECTIONS, commands_for
-from bot.i18n import Html, escape, t
+from bot import registration
 from bot.services import get_services
+from bot.ui import callbacks as cb
+from bot.ui import keyboards
+from bot.ui.commands import CARD_BUTTONS, GUIDE_LINES, HELP_SECTIONS, commands_for
+from bot.ui.i18n import Html, escape, t
 from handlers.common import (
     PRIVATE,
     Context,

@@ -7,12 +7,12 @@ import re
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks as cb
-from bot import keyboards, render
-from bot.i18n import Html, t
+from bot.rules.workflow import can_view
 from bot.services import Services, get_services
 from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
-from bot.workflow import can_view
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t
 from handlers.common import PRIVATE, Context, members, refuse, reply
 from storage import conversation, people, tickets
 from storage.db import Connection

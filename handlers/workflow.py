@@ -1,40 +1,23 @@
-"""Working a ticket from Telegram: the buttons of the cards, /log, what people write to a
-ticket (a Telegram reply, or after pressing Reply, Ask, Resolve, Log time), and edits."""
+"""Working a ticket from Telegram: the buttons of the cards and /log (what people then write to
+the ticket, and their edits: handlers/relay.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import callbacks as cb
-from bot import keyboards, render
-from bot.conversation import Incoming, relay, relay_edit, replied_ticket, ticket_written_to
-from bot.durations import BadDuration, format_duration, parse_duration
-from bot.forms import has_visible_text
-from bot.i18n import Html, t
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
-from bot.services import Services, get_services
+from bot.rules.durations import BadDuration, format_duration, parse_duration
+from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
+from bot.services import get_services
 from bot.tickets import relation_to, visible_ticket
-from bot.workflow import Action, Refusal, Relation, can_view, decide
-from handlers.common import (
-    PRIVATE,
-    Context,
-    current_member,
-    drop_buttons,
-    members,
-    refuse,
-    reply,
-)
+from bot.ui import callbacks as cb
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t
+from handlers.common import PRIVATE, Context, drop_buttons, members, refuse, reply
 from handlers.tickets import card_for, history_page
 from storage import admin as admin_repo
 from storage import conversation, people, tickets
@@ -42,7 +25,6 @@ from storage.db import Connection
 from storage.models import Role, Ticket, TicketStatus, User
 
 NOTE_MAX = 1000
-PENDING_KINDS = {"ask", "reply", "resolve", "time", "comment"}
 
 # -- the card's buttons -----------------------------------------------------------------------
 
@@ -70,7 +52,7 @@ async def _may_see(context: Context, user: User, ticket: Ticket) -> bool:
         return can_view(await relation_to(conn, user, ticket))
 
 
-async def _explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
+async def explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
     """Say why an action did not happen, in the person's words. To someone who may not see the
     ticket, the same words as for a ticket that does not exist: they learn nothing of it."""
     language = user.language
@@ -103,7 +85,7 @@ async def _transition(
     services = get_services(context)
     outcome = await act(services, user, ticket_id, action)
     if not outcome.ok:
-        await _explain(update, context, user, outcome)
+        await explain(update, context, user, outcome)
         return
     assert outcome.ticket is not None and update.callback_query is not None
     language = user.language
@@ -169,7 +151,7 @@ async def _take(
         )
         await _refresh_card(update, context, user, ticket_id)
         return
-    await _explain(update, context, user, outcome)
+    await explain(update, context, user, outcome)
 
 
 def may_write(kind: str, ticket: Ticket, who: frozenset[Relation]) -> str | None:
@@ -210,7 +192,7 @@ async def _await_input(
         if outcome.ok:
             await conversation.expect_input(conn, user.id, kind, ticket_id, services.clock.now())
     if not outcome.ok:
-        await _explain(update, context, user, outcome)
+        await explain(update, context, user, outcome)
         return
     assert ticket is not None
     assert update.callback_query is not None
@@ -251,7 +233,7 @@ async def _reassign(
         return
     outcome = await act(services, user, ticket_id, Action.REASSIGN, assignee=target)
     if not outcome.ok:
-        await _explain(update, context, user, outcome)
+        await explain(update, context, user, outcome)
         return
     assert outcome.ticket is not None
     await query.answer(
@@ -394,7 +376,9 @@ async def on_ticket_button(update: Update, context: Context, user: User) -> None
 # -- /log -------------------------------------------------------------------------------------
 
 
-async def _log(update: Update, context: Context, user: User, ticket_id: int, text: str) -> bool:
+async def log_time_from_text(
+    update: Update, context: Context, user: User, ticket_id: int, text: str
+) -> bool:
     """Log `text` (a duration, then an optional note) on a ticket, and say what was logged.
 
     False if the duration could not be read (the person was told how to write it).
@@ -417,7 +401,7 @@ async def _log(update: Update, context: Context, user: User, ticket_id: int, tex
         return False
     outcome = await log_time(services, user, ticket_id, minutes, note)
     if not outcome.ok or outcome.ticket is None:
-        await _explain(update, context, user, outcome)
+        await explain(update, context, user, outcome)
         return True
     text = t(
         language,
@@ -449,167 +433,10 @@ async def log_command(update: Update, context: Context, user: User) -> None:
     if ticket is None:
         await reply(update, context, t(user.language, "ticket.unknown", reference=args[0][:40]))
         return
-    await _log(update, context, user, ticket.id, " ".join(args[1:]))
-
-
-# -- what people write to a ticket ------------------------------------------------------------
-
-
-def incoming_of(message: Message) -> Incoming | None:
-    """The relayable content of a message (text, document, photo); None for anything else."""
-    if message.text:
-        return Incoming("text", message.text, message.chat_id, message.message_id)
-    if message.document:
-        doc = message.document
-        return Incoming(
-            "document",
-            message.caption,
-            message.chat_id,
-            message.message_id,
-            doc.file_id,
-            doc.file_unique_id,
-            doc.file_name,
-            doc.file_size,
-        )
-    if message.photo:
-        photo = message.photo[-1]
-        return Incoming(
-            "photo",
-            message.caption,
-            message.chat_id,
-            message.message_id,
-            photo.file_id,
-            photo.file_unique_id,
-            file_size=photo.file_size,
-        )
-    return None
-
-
-async def _relay(
-    update: Update, context: Context, user: User, ticket_id: int, question: bool
-) -> str:
-    """Relay the message: `sent`, `retry` (fix it and send again) or `dead` (told why)."""
-    message = update.effective_message
-    assert message is not None
-    language = user.language
-    incoming = incoming_of(message)
-    if incoming is None:
-        await reply(update, context, t(language, "relay.wrong_kind"))
-        return "retry"
-    done = await relay(get_services(context), user, ticket_id, incoming, question=question)
-    if done.refusal == "too_long":
-        await reply(
-            update,
-            context,
-            t(
-                language,
-                f"relay.too_long_{incoming.kind}",
-                limit=done.limit,
-                length=len(incoming.text or ""),
-            ),
-        )
-        return "retry"
-    if done.refusal == "duplicate":
-        return "sent"
-    if done.refusal == "file_too_big":
-        await reply(update, context, t(language, "limit.file_size", max=done.limit))
-        return "retry"
-    if done.refusal or done.ticket is None:
-        key = {"closed": "relay.closed", "not_allowed": "relay.not_allowed"}.get(
-            done.refusal or "", "button.stale"
-        )
-        await reply(update, context, t(language, key))
-        return "dead"
-    await reply(update, context, t(language, "relay.sent", reference=done.ticket.reference))
-    return "sent"
-
-
-async def on_message(update: Update, context: Context) -> None:
-    """A message for a ticket: the input a button asked for, a Telegram reply to a message of
-    the ticket, or a file following what the person last wrote on it. Anything else goes on to
-    the form and the catch-all."""
-    user = await current_member(update, context)
-    message = update.effective_message
-    if user is None or not user.active or message is None:
-        return
-    services = get_services(context)
-    async with services.db.read() as conn:
-        pending = await conversation.pending_input(conn, user.id)
-        replied = (
-            await replied_ticket(conn, message.chat_id, message.reply_to_message.message_id)
-            if message.reply_to_message
-            else None
-        )
-    if pending is not None and pending.kind in PENDING_KINDS:
-        await _answer_pending(update, context, user, services, pending.kind, pending.ticket_id)
-        raise ApplicationHandlerStop
-    if replied is None and (message.document or message.photo):
-        async with services.db.read() as conn:
-            replied = await ticket_written_to(conn, user, message.chat_id)
-    if replied is not None:
-        await _relay(update, context, user, replied, question=False)
-        raise ApplicationHandlerStop
-
-
-async def _answer_pending(
-    update: Update, context: Context, user: User, services: Services, kind: str, ticket_id: int
-) -> None:
-    """The message the person was asked for; the wait ends unless they must try again."""
-    message = update.effective_message
-    assert message is not None
-    language = user.language
-    text = message.text or ""
-    if kind in {"resolve", "time", "comment"} and not has_visible_text(text):
-        async with services.db.read() as conn:  # asked again, as the button asked it
-            ticket = await tickets.get_ticket(conn, ticket_id)
-        reference = ticket.reference if ticket else ""
-        await reply(update, context, t(language, f"input.{kind}", reference=reference))
-        return
-    if kind in {"ask", "reply"}:
-        finished = (
-            await _relay(update, context, user, ticket_id, question=kind == "ask") != "retry"
-        )
-    elif kind == "resolve":
-        if len(text) > NOTE_MAX:
-            await reply(update, context, t(language, "input.too_long", max=NOTE_MAX))
-            return
-        outcome = await act(services, user, ticket_id, Action.RESOLVE, note=text.strip())
-        if outcome.ok and outcome.ticket is not None:
-            ref = outcome.ticket.reference
-            await reply(update, context, t(language, "done.resolve", reference=ref))
-        else:
-            await _explain(update, context, user, outcome)
-        finished = True
-    elif kind == "time":
-        finished = await _log(update, context, user, ticket_id, text)
-    else:  # a comment on the rating
-        async with services.db.transaction() as conn:
-            await tickets.set_rating_comment(conn, ticket_id, text.strip()[:NOTE_MAX])
-        await reply(update, context, t(language, "rating.comment_saved"))
-        finished = True
-    if finished:
-        async with services.db.transaction() as conn:
-            await conversation.clear_input(conn, user.id)
-
-
-async def on_edit(update: Update, context: Context) -> None:
-    """An author edited a message that was relayed: the copies are edited too."""
-    user = await current_member(update, context)
-    message = update.edited_message
-    if user is None or message is None:
-        return
-    text = message.text if message.text is not None else message.caption
-    if text is None:
-        return
-    done = await relay_edit(get_services(context), user, message.chat_id, message.message_id, text)
-    if done is not None and done.refusal == "too_long":
-        await reply(update, context, t(user.language, "relay.too_long_edit", limit=done.limit))
+    await log_time_from_text(update, context, user, ticket.id, " ".join(args[1:]))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add /log and the buttons of the ticket cards (callback data `t:`)."""
     app.add_handler(CommandHandler("log", log_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(on_ticket_button, pattern=rf"^{cb.TICKET}:"))
-    # Messages for a ticket come before the form's answers (group 2) and the catch-all.
-    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_message), group=1)
-    edits = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
-    app.add_handler(MessageHandler(edits, on_edit), group=1)

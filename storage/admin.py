@@ -13,8 +13,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import utc_text
-from storage.models import ExpertiseField, Record, Role, User
-from storage.sla import OPEN_STATUSES
+from storage.models import OPEN_STATUSES, ExpertiseField, Record, Role, User
 
 _OPEN = ",".join(f"'{s.value}'" for s in OPEN_STATUSES)  # constants, never user input
 ADMIN_FIELD_POSITION = 99  # `other`: the field routed to the admins stays last

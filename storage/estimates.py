@@ -196,7 +196,7 @@ async def add_estimate(
     event_note: str | None = None,
 ) -> Estimate | None:
     """Record an estimate of `ticket` and move the ticket to `to_status`
-    (bot.workflow.after_estimate), with its `estimate` event; None, with nothing written, if
+    (bot.rules.workflow.after_estimate), with its `estimate` event; None, with nothing written, if
     the ticket left the state the caller saw.
 
     `approved`: the federation's policy wants no approval, so it stands at once (decided now,
@@ -255,7 +255,7 @@ async def decide_estimate(
     reason: str | None = None,
 ) -> bool:
     """Approve or refuse a pending estimate of `ticket` and move the ticket to `to_status`
-    (bot.workflow.decide of APPROVE or REFUSE), with its `approve` / `refuse` event (the
+    (bot.rules.workflow.decide of APPROVE or REFUSE), with its `approve` / `refuse` event (the
     reason as its note).
 
     The first to decide decides: the estimate changes only if it is still pending, and False

@@ -26,6 +26,15 @@ class TicketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.ASSIGNED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING,
+    TicketStatus.AWAITING_APPROVAL,
+)
+
+
 class Urgency(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
@@ -56,6 +65,20 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
+
+
+class Target(StrEnum):
+    """What a service level measures."""
+
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
+class AlertKind(StrEnum):
+    """Who is told, and when."""
+
+    REMINDER = "reminder"  # to the lead, at 75 % of the target
+    MISSED = "missed"  # to the admins, when the target has passed
 
 
 class Record(BaseModel):
@@ -191,6 +214,68 @@ class OutboxMessage(Record):
     created_at: datetime
     sent_at: datetime | None
     ticket_message_id: int | None = None
+
+
+class SlaTarget(Record):
+    """The targets of one urgency, in minutes of its clock (business minutes but for critical)."""
+
+    urgency: Urgency
+    first_response_minutes: int
+    resolution_minutes: int
+
+    def minutes(self, target: Target) -> int:
+        """The minutes of one target."""
+        return (
+            self.first_response_minutes
+            if target is Target.FIRST_RESPONSE
+            else self.resolution_minutes
+        )
+
+
+class WatchedTicket(Record):
+    """An open ticket as the service-level check sees it, with the alerts already sent."""
+
+    id: int
+    reference: str
+    subject: str
+    urgency: Urgency
+    status: TicketStatus
+    field_id: int
+    federation_id: int
+    assignee_id: int | None
+    created_at: datetime
+    first_response_at: datetime | None
+    sent: frozenset[tuple[Target, AlertKind]] = frozenset()
+
+
+class TicketFacts(Record):
+    """What stats need of a ticket."""
+
+    id: int
+    created_at: datetime
+    urgency: Urgency
+    status: TicketStatus
+    field_id: int
+    federation_id: int
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    rating: int | None
+
+
+class TimeEntryLine(Record):
+    """A time entry of a billing period, with its ticket."""
+
+    id: int
+    work_date: date
+    minutes: int
+    hourly_rate_cents: int
+    note: str | None
+    field_id: int
+    lead_name: str | None
+    ticket_id: int
+    reference: str
+    subject: str
+    federation_id: int
 
 
 # -- the member federation (issue 14) ---------------------------------------------------------

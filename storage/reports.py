@@ -5,28 +5,17 @@ by ticket (time_entries_ticket); never a scan of the whole table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 import aiosqlite
 
 from storage.db import utc_text
-from storage.models import Record, TicketStatus, Urgency
+from storage.models import Record, TicketFacts, TimeEntryLine
 
 _COHORT = "SELECT id FROM tickets WHERE created_at >= ? AND created_at < ?"
-
-
-class TicketFacts(Record):
-    """What stats need of a ticket."""
-
-    id: int
-    created_at: datetime
-    urgency: Urgency
-    status: TicketStatus
-    field_id: int
-    federation_id: int
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    rating: int | None
+R = TypeVar("R", bound=Record)
 
 
 class ExportRow(TicketFacts):
@@ -40,40 +29,27 @@ class ExportRow(TicketFacts):
     assignee_name: str | None
 
 
-class TimeEntryLine(Record):
-    """A time entry of a billing period, with its ticket."""
-
-    id: int
-    work_date: date
-    minutes: int
-    hourly_rate_cents: int
-    note: str | None
-    field_id: int
-    lead_name: str | None
-    ticket_id: int
-    reference: str
-    subject: str
-    federation_id: int
-
-
 async def ticket_facts(
     conn: aiosqlite.Connection, start: datetime, end: datetime
 ) -> list[TicketFacts]:
     """The tickets created in [start, end), oldest first."""
-    async with conn.execute(
+    return await _records(
+        conn,
+        TicketFacts,
         "SELECT id, created_at, urgency, status, field_id, federation_id, first_response_at,"
         " resolved_at, rating FROM tickets WHERE created_at >= ? AND created_at < ?"
         " ORDER BY created_at, id",
         (utc_text(start), utc_text(end)),
-    ) as cur:
-        return [TicketFacts.model_validate(dict(r)) for r in await cur.fetchall()]
+    )
 
 
 async def export_rows(
     conn: aiosqlite.Connection, start: datetime, end: datetime
 ) -> list[ExportRow]:
     """The tickets created in [start, end) with their people, oldest first."""
-    async with conn.execute(
+    return await _records(
+        conn,
+        ExportRow,
         "SELECT t.id, t.reference, t.subject, t.created_at, t.urgency, t.status, t.field_id,"
         " t.federation_id, t.first_response_at, t.resolved_at, t.closed_at, t.rating,"
         " t.desired_date, c.full_name AS contact_name, a.full_name AS assignee_name"
@@ -81,8 +57,7 @@ async def export_rows(
         " LEFT JOIN users a ON a.id = t.assignee_id"
         " WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id",
         (utc_text(start), utc_text(end)),
-    ) as cur:
-        return [ExportRow.model_validate(dict(r)) for r in await cur.fetchall()]
+    )
 
 
 async def time_of_tickets_created(
@@ -105,7 +80,9 @@ async def time_entries_between(
     conn: aiosqlite.Connection, first: date, after: date
 ) -> list[TimeEntryLine]:
     """The time entries worked from `first` to the day before `after`, by ticket then date."""
-    async with conn.execute(
+    return await _records(
+        conn,
+        TimeEntryLine,
         "SELECT te.id, te.work_date, te.minutes, te.hourly_rate_cents, te.note, te.field_id,"
         " u.full_name AS lead_name, t.id AS ticket_id, t.reference, t.subject, t.federation_id"
         " FROM time_entries te JOIN tickets t ON t.id = te.ticket_id"
@@ -113,5 +90,12 @@ async def time_entries_between(
         " WHERE te.work_date >= ? AND te.work_date < ?"
         " ORDER BY t.federation_id, t.reference, te.work_date, te.id",
         (first.isoformat(), after.isoformat()),
-    ) as cur:
-        return [TimeEntryLine.model_validate(dict(r)) for r in await cur.fetchall()]
+    )
+
+
+async def _records(
+    conn: aiosqlite.Connection, model: type[R], sql: str, parameters: Sequence[object]
+) -> list[R]:
+    """The rows of one query, as `model` records."""
+    async with conn.execute(sql, parameters) as cur:
+        return [model.model_validate(dict(r)) for r in await cur.fetchall()]

@@ -4,67 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from enum import StrEnum
 
 import aiosqlite
 
 from storage.db import utc_text
-from storage.models import Record, TicketStatus, Urgency
-
-CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on parameters
-OPEN_STATUSES = (
-    TicketStatus.NEW,
-    TicketStatus.ASSIGNED,
-    TicketStatus.IN_PROGRESS,
-    TicketStatus.WAITING,
-    TicketStatus.AWAITING_APPROVAL,
+from storage.models import (
+    OPEN_STATUSES,
+    AlertKind,
+    SlaTarget,
+    Target,
+    Urgency,
+    WatchedTicket,
 )
 
-
-class Target(StrEnum):
-    """What a service level measures."""
-
-    FIRST_RESPONSE = "first_response"
-    RESOLUTION = "resolution"
-
-
-class AlertKind(StrEnum):
-    """Who is told, and when."""
-
-    REMINDER = "reminder"  # to the lead, at 75 % of the target
-    MISSED = "missed"  # to the admins, when the target has passed
-
-
-class SlaTarget(Record):
-    """The targets of one urgency, in minutes of its clock (business minutes but for critical)."""
-
-    urgency: Urgency
-    first_response_minutes: int
-    resolution_minutes: int
-
-    def minutes(self, target: Target) -> int:
-        """The minutes of one target."""
-        return (
-            self.first_response_minutes
-            if target is Target.FIRST_RESPONSE
-            else self.resolution_minutes
-        )
-
-
-class WatchedTicket(Record):
-    """An open ticket as the service-level check sees it, with the alerts already sent."""
-
-    id: int
-    reference: str
-    subject: str
-    urgency: Urgency
-    status: TicketStatus
-    field_id: int
-    federation_id: int
-    assignee_id: int | None
-    created_at: datetime
-    first_response_at: datetime | None
-    sent: frozenset[tuple[Target, AlertKind]] = frozenset()
+CHUNK = 500  # ids per `IN (...)`: well under SQLite's limit on parameters
 
 
 async def targets(conn: aiosqlite.Connection) -> dict[Urgency, SlaTarget]:

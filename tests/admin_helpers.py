@@ -10,7 +10,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.emulator import Emulator, FakeBotAPI, Sent, Upload
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI, Sent, Upload
 from storage.db import utc_text
 
 

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 
 # A recognisable token: it must never show up in logs, the database or messages.
 TOKEN = "123456789:SECRET-test-token-do-not-leak"

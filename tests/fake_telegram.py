@@ -13,9 +13,9 @@ calls::
         await claire.send("/start")
         await telegram.until(lambda: telegram.sent_to(1001), what="a welcome")
 
-The Bot API methods themselves are answered by one `bot.emulator.FakeBotAPI` (`telegram.api`):
-what it checks (HTML, lengths, buttons), records (`api.calls`, `api.chats`) and its own
-`api.fail(...)` stay in one place. This server adds what only a networked Telegram has:
+The Bot API methods themselves are answered by one `bot.tools.fakeapi.FakeBotAPI`
+(`telegram.api`): what it checks (HTML, lengths, buttons), records (`api.calls`, `api.chats`) and
+its own `api.fail(...)` stay in one place. This server adds what only a networked Telegram has:
 
 - `getUpdates` long polling with Telegram's rules: an update is confirmed (dropped) only by a
   later call whose `offset` is above its id; until then every call returns it again. Optional
@@ -48,7 +48,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram.error import TimedOut
 
-from bot.emulator import Emulator, FakeBotAPI, Person, Sent, Upload
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI, Sent, Upload
 from tests.conftest import TOKEN
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class _Reply:
 
 
 class _Bucket:
-    """A token bucket of the server (on purpose not bot.ratelimit's: it checks that one)."""
+    """The server's token bucket (on purpose not bot.delivery.ratelimit's: it checks that one)."""
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, now
@@ -392,7 +393,8 @@ class FakeTelegram:
         username: str | None = None,
         language_code: str | None = "fr",
     ) -> Person:
-        """Someone writing to the bot (bot.emulator.Person): what they send goes to getUpdates.
+        """Someone writing to the bot (bot.tools.emulator.Person): what they send goes to
+        getUpdates.
 
         Each `send`/`click`/`press` returns once the bot has fetched the update and then made no
         Bot API call for a moment; what it returns is what had arrived by then. To wait for

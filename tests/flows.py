@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.emulator import Emulator, Person
+from bot.tools.emulator import Emulator, Person
 from storage.models import Ticket, TicketStatus, Urgency
 from tests.conftest import ADMIN_ID
 

@@ -3,7 +3,7 @@ requests are open, none ever lost), leads added and removed. Through the real ap
 
 from __future__ import annotations
 
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from tests import admin_helpers as h
 from tests import flows
 

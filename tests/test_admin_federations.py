@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from tests import admin_helpers as h
 from tests import flows
 

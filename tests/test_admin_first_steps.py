@@ -6,8 +6,8 @@ show the French words."""
 
 from __future__ import annotations
 
-from bot.commands import commands_for
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
+from bot.ui.commands import commands_for
 from storage.models import Role
 from tests import admin_helpers as h
 from tests import flows

@@ -3,8 +3,8 @@ requests stay visible); restoring; changing a role; promoting an admin."""
 
 from __future__ import annotations
 
-from bot.commands import menu
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
+from bot.ui.commands import menu
 from storage.db import utc_text
 from storage.models import Role
 from tests import admin_helpers as h

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import backup_database, main
 from bot.config import Settings
-from bot.emulator import Emulator
+from bot.tools.backup import backup_database, main
+from bot.tools.emulator import Emulator
 from tests import flows
 
 

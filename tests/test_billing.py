@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.emulator import Emulator, Person
-from bot.reports import dollars, entry_amount, hours, parse_rate
+from bot.rules.money import dollars, entry_amount, hours, parse_rate
+from bot.tools.emulator import Emulator, Person
 from tests import admin_helpers as h
 from tests import flows
 from tests.sheets import CURRENCY, DURATION, assert_for_print, assert_headers_fit, minutes, table

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
-from bot.sla import deadline, format_target, parse_duration
+from bot.rules.business_time import BUSINESS_DAY_MINUTES, BusinessCalendar
+from bot.rules.service_levels import deadline, format_target, parse_duration
 from storage.models import Urgency
 
 MONTREAL = ZoneInfo("America/Montreal")

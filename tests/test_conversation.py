@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.durations import MAX_MINUTES, BadDuration, format_duration, parse_duration
-from bot.emulator import Emulator, Person
+from bot.rules.durations import MAX_MINUTES, BadDuration, format_duration, parse_duration
+from bot.tools.emulator import Emulator, Person
 from storage import conversation, tickets
 from tests import flows
 

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from bot import errorreports, retry
+from bot import errorreports
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI, Person
+from bot.delivery import retry
+from bot.delivery.retry import Failure, done_already, pause_before_retry
 from bot.errorreports import ReportGroups
-from bot.retry import Failure, done_already, pause_before_retry
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from tests import flows
 from tests.conftest import ADMIN_ID
 

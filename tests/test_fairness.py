@@ -23,9 +23,10 @@ from typing import Any
 from telegram import Update
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator, FakeBotAPI, Person
-from bot.inbox import DurableQueue, IntakeApplication
-from bot.ratelimit import CHAT_BURST, ChatRateLimiter
+from bot.delivery.inbox import DurableQueue, IntakeApplication
+from bot.delivery.ratelimit import CHAT_BURST, ChatRateLimiter
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from tests import flows
 from tests.conftest import make_settings
 

@@ -38,8 +38,8 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.app import build_application
-from bot.emulator import FakeBotAPI
 from bot.runner import polling, running
+from bot.tools.fakeapi import FakeBotAPI
 from tests.conftest import ADMIN_ID, TOKEN, make_settings
 from tests.fake_telegram import FakeTelegram, Limits
 
@@ -359,7 +359,7 @@ async def test_the_application_polls_it_and_answers_a_person(
     def rebuilt(*_: object, **__: object) -> None:
         raise AssertionError("the update was rebuilt from PTB's objects")
 
-    # The inbox keeps the JSON that getUpdates returned (bot.inbox.KeepingJSONRequest).
+    # The inbox keeps the JSON that getUpdates returned (bot.delivery.inbox.KeepingJSONRequest).
     monkeypatch.setattr(Update, "to_dict", rebuilt)
     async with FakeTelegram() as telegram:
         settings = make_settings(tmp_path, telegram_api_base_url=telegram.base_url)

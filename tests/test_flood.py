@@ -1,11 +1,11 @@
 """A flood of 10,000 notifications stays inside Telegram's limits, and nothing is lost.
 
-The real outbox (`bot.outbox.Outbox`: its rows, its 429 pause, its retries) delivers through a
-real PTB `ExtBot` with its `HTTPXRequest` and `bot.ratelimit.ChatRateLimiter`, against the fake
-Telegram over HTTP (tests/fake_telegram.py), which enforces the flood limits and records every
-send. The two properties: at most 0.1 % of the sends get a 429, and none is made inside a
-`retry_after` window the server announced. Also: every notification is delivered exactly once,
-and in each chat in the order it was queued.
+The real outbox (`bot.delivery.outbox.Outbox`: its rows, its 429 pause, its retries) delivers
+through a real PTB `ExtBot` with its `HTTPXRequest` and `bot.delivery.ratelimit.ChatRateLimiter`,
+against the fake Telegram over HTTP (tests/fake_telegram.py), which enforces the flood limits and
+records every send. The two properties: at most 0.1 % of the sends get a 429, and none is made
+inside a `retry_after` window the server announced. Also: every notification is delivered exactly
+once, and in each chat in the order it was queued.
 
 The workload: 10,000 notifications to 1,000 private chats (every chat gets some; 50 busy ones,
 the admins and the leads of busy fields, get about four times as many), queued at once as the
@@ -19,8 +19,8 @@ At Telegram's real limits (about 30/s overall) 10,000 sends take about 7 minutes
 on both sides (server 300/s overall and 10/s per chat with the same bursts; the bot 250/s and
 10/s), and still sends 10,000.
 
-The real outbox (bot/outbox.py) delivers several chats at once, each chat in order: with one
-row at a time, every chat would wait for each message the limiter paces (the third and fourth
+The real outbox (bot/delivery/outbox.py) delivers several chats at once, each chat in order: with
+one row at a time, every chat would wait for each message the limiter paces (the third and fourth
 of a new-ticket card): measured at ten times the speed, 209 s instead of about 50.
 """
 
@@ -40,9 +40,9 @@ from telegram.ext import Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
-from bot.emulator import FakeBotAPI
-from bot.outbox import Outbox
-from bot.ratelimit import OVERALL_RATE, ChatRateLimiter
+from bot.delivery.outbox import Outbox
+from bot.delivery.ratelimit import OVERALL_RATE, ChatRateLimiter
+from bot.tools.fakeapi import FakeBotAPI
 from storage import Database
 from storage import outbox as repo
 from tests.conftest import TOKEN
@@ -54,7 +54,7 @@ BUSY_CHATS = 50
 FIRST_CHAT = 500_001
 SPEEDUP = 10  # the default run: Telegram's limits with time ten times faster
 MAX_429_SHARE = 0.001
-LANES = 16  # sends under way at once in LanedOutbox (as proposed for bot/outbox.py)
+LANES = 16  # sends under way at once in LanedOutbox (as proposed for bot/delivery/outbox.py)
 LANE_BATCH = 200  # rows LanedOutbox keeps queued in its lanes
 MAX_ROUNDS = 1_000_000  # a bound on LanedOutbox's loops (each round moves at least one row)
 

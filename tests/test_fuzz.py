@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.emulator import CALLBACK_DATA_LIMIT, Emulator, FakeBotAPI, Person
-from bot.workflow import Action, Actor, Refusal, decide, relations
+from bot.rules.workflow import Action, Actor, Refusal, decide, relations
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import CALLBACK_DATA_LIMIT, FakeBotAPI
 from storage.models import Role, TicketStatus
 from tests import flows
 from tests.conftest import make_settings

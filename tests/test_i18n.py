@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.durations import format_duration
-from bot.emulator import Emulator, html_to_text
-from bot.i18n import (
+from bot.rules.durations import format_duration
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import html_to_text
+from bot.ui.i18n import (
     LANGUAGES,
     Html,
     catalogue,
@@ -105,7 +106,7 @@ def test_every_literal_key_in_the_code_exists() -> None:
     plain = re.compile(r"""\bt\(\s*[\w.]+,\s*"([a-z_]+\.[a-z_.]+)\"""")
     plural = re.compile(r"""\btn\(\s*[\w.]+,\s*"([a-z_]+\.[a-z_.]+)\"""")
     used, used_counted = set(), set()
-    for path in [*ROOT.glob("bot/*.py"), *ROOT.glob("handlers/*.py")]:
+    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]:
         code = path.read_text(encoding="utf-8")
         used |= set(plain.findall(code))
         used_counted |= set(plural.findall(code))

@@ -8,8 +8,9 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI, Person
-from bot.inbox import IntakeApplication
+from bot.delivery.inbox import IntakeApplication
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from storage import inbox as inbox_repo
 from storage import tickets
 from tests import flows
@@ -142,7 +143,7 @@ async def test_old_handled_updates_are_forgotten(bot: Emulator, clock: ManualClo
 
 
 def test_json_kept_for_updates_never_put_is_bounded() -> None:
-    from bot.inbox import DurableQueue  # noqa: PLC0415
+    from bot.delivery.inbox import DurableQueue  # noqa: PLC0415
 
     queue = DurableQueue()
     queue.keep_json([{"update_id": n} for n in range(1, 1_501)])

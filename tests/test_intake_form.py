@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.emulator import Emulator, Person
+from bot.tools.emulator import Emulator, Person
 from storage import drafts, tickets
 from storage.models import FormStep, Urgency
 from tests import flows

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.emulator import Person
+from bot.tools.emulator import Person
 from bot.webhook import SECRET_HEADER
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_telegram import FakeTelegram

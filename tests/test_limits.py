@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator, FakeBotAPI
-from bot.limits import FloodGuard
+from bot.rules.limits import FloodGuard
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people, tickets
 from tests import flows
 from tests.conftest import START, make_settings

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator, FakeBotAPI
-from bot.outbox import backoff
+from bot.delivery.outbox import backoff
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people
 from tests import flows
 
@@ -116,7 +117,7 @@ async def test_bad_request_is_recorded_as_failed(bot: Emulator, api: FakeBotAPI)
 async def test_the_application_uses_ptbs_rate_limiter(bot: Emulator) -> None:
     from telegram.ext import AIORateLimiter  # noqa: PLC0415
 
-    from bot.retry import RetryingRateLimiter  # noqa: PLC0415
+    from bot.delivery.retry import RetryingRateLimiter  # noqa: PLC0415
 
     limiter = bot.app.bot.rate_limiter
     assert isinstance(limiter, RetryingRateLimiter) and isinstance(limiter.inner, AIORateLimiter)

@@ -1,4 +1,4 @@
-"""The rate limiter keeps the bot inside Telegram's flood limits (bot/ratelimit.py).
+"""The rate limiter keeps the bot inside Telegram's flood limits (bot/delivery/ratelimit.py).
 
 Most tests run on a fake time: `FakeTime` moves its clock only when every task is waiting, to
 the earliest wake-up, so the times recorded are exact and the tests never depend on the speed
@@ -23,8 +23,8 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.emulator import FakeBotAPI
-from bot.ratelimit import ChatRateLimiter, TokenBucket
+from bot.delivery.ratelimit import ChatRateLimiter, TokenBucket
+from bot.tools.fakeapi import FakeBotAPI
 from tests.conftest import TOKEN
 from tests.fake_telegram import FakeTelegram, Limits
 
@@ -245,7 +245,7 @@ async def _burst(
 
 
 async def test_ptbs_limiter_lets_a_burst_to_one_person_hit_429() -> None:
-    # Why bot/ratelimit.py exists: AIORateLimiter does not pace private chats.
+    # Why bot/delivery/ratelimit.py exists: AIORateLimiter does not pace private chats.
     api = FakeBotAPI(known_chats_only=False)
     async with FakeTelegram(api=api) as telegram:
         results = await _burst(telegram, AIORateLimiter(max_retries=0), [42] * 6)
@@ -279,7 +279,7 @@ async def test_a_broadcast_stays_under_the_overall_limit_at_real_speed() -> None
 def test_the_application_paces_with_chat_rate_limiter(tmp_path: Path) -> None:
     """In production (a real HTTP client) sends are paced per chat, overall and per group."""
     from bot.app import build_application  # noqa: PLC0415
-    from bot.retry import RetryingRateLimiter  # noqa: PLC0415
+    from bot.delivery.retry import RetryingRateLimiter  # noqa: PLC0415
     from tests.conftest import make_settings  # noqa: PLC0415
 
     limiter = build_application(make_settings(tmp_path)).bot.rate_limiter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from storage import people
 from storage.models import Role
 from tests import flows

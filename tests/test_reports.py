@@ -12,16 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.emulator import Emulator, Person
-from bot.reports import (
-    compute_stats,
-    describe,
-    parse_month,
-    parse_period,
-    week_labels,
-    weekly_figure,
-)
-from bot.sla import calendar_for
+from bot.reports.chart import week_labels, weekly_figure
+from bot.rules.periods import describe, parse_month, parse_period
+from bot.rules.service_levels import calendar_for
+from bot.rules.stats import compute_stats
+from bot.tools.emulator import Emulator, Person
 from storage import people
 from storage import reports as repo
 from storage import sla as sla_repo

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI, Person
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from storage import tickets
 from tests import flows
 

@@ -9,9 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import callbacks as cb
-from bot.forms import InvalidInput, parse_desired_date, validate_description, validate_subject
-from bot.workflow import (
+from bot.rules.forms import (
+    InvalidInput,
+    parse_desired_date,
+    validate_description,
+    validate_subject,
+)
+from bot.rules.workflow import (
     Action,
     Actor,
     LogBlock,
@@ -24,6 +28,7 @@ from bot.workflow import (
     may_log,
     relations,
 )
+from bot.ui import callbacks as cb
 from storage.models import Role, TicketStatus, Urgency, User
 from tests.flows import ticket_record
 
@@ -133,7 +138,7 @@ A = S.AWAITING_APPROVAL
 OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, A}
 WORKED = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
 STAYS = None  # the state does not change
-# Written from DESIGN.md's diagram and issue 14, independently of bot.workflow.RULES: the
+# Written from DESIGN.md's diagram and issue 14, independently of bot.rules.workflow.RULES: the
 # states an action starts from, who may do it ("approver": the federation's managers, or the
 # contact who filed when it has none), and where it leads.
 EXPECTED: dict[Action, tuple[set[TicketStatus], set[str], TicketStatus | None]] = {

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.business_time import BusinessCalendar
-from bot.reports import entry_amount
+from bot.rules.business_time import BusinessCalendar
 from bot.rules.estimates import (
     MAX_ESTIMATE_MINUTES,
     BadEstimate,
@@ -27,6 +26,7 @@ from bot.rules.estimates import (
     reminder_cutoff,
     split_estimate,
 )
+from bot.rules.money import entry_amount
 from storage.models import ApprovalKind, ApprovalPolicy, TicketStatus
 from tests.flows import ticket_record
 

@@ -12,8 +12,8 @@ import weakref
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.emulator import FakeBotAPI
 from bot.runner import run_until_stopped
+from bot.tools.fakeapi import FakeBotAPI
 
 
 async def _nothing() -> None:

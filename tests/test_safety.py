@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI
 from bot.logs import REDACTED, RedactingFormatter
+from bot.tools.emulator import Emulator
+from bot.tools.fakeapi import FakeBotAPI
 from storage import people, tickets
 from storage.models import TicketStatus
 from tests import flows

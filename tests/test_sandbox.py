@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
-from bot.emulator import Sent
-from bot.sandbox import (
+from bot.tools.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
+from bot.tools.fakeapi import Sent
+from bot.tools.sandbox import (
     STARTING,
     Sandbox,
     SandboxError,
@@ -29,8 +29,8 @@ from bot.sandbox import (
     sandbox_settings,
     session,
 )
-from bot.savedfiles import SavedFiles, file_name
-from bot.terminal import render_html
+from bot.tools.savedfiles import SavedFiles, file_name
+from bot.tools.terminal import render_html
 from storage.models import TicketStatus
 
 ROOT = Path(__file__).resolve().parent.parent

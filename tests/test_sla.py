@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.emulator import Emulator, FakeBotAPI, Person
 from bot.sla import JOB_NAME, check_service_levels, schedule_jobs
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from tests import admin_helpers as h
 from tests import flows
 

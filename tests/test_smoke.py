@@ -1,4 +1,4 @@
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from tests.conftest import ADMIN_ID
 
 

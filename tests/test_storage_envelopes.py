@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import pytest
 
-from bot.reports import entry_amount
 from bot.rules.envelopes import new_alerts, usage, would_exceed
 from bot.rules.estimates import quote
+from bot.rules.money import entry_amount
 from storage import envelopes as repo
 from storage import estimates
 from storage.db import Database, utc_text

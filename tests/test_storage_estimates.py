@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.business_time import BusinessCalendar
-from bot.reports import entry_amount
+from bot.rules.business_time import BusinessCalendar
 from bot.rules.estimates import quote, reminder_cutoff
-from bot.workflow import Action, Actor, after_estimate, decide, relations
+from bot.rules.money import entry_amount
+from bot.rules.workflow import Action, Actor, after_estimate, decide, relations
 from storage import admin, people, tickets
 from storage import db as database
 from storage import estimates as repo

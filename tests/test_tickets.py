@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from storage import tickets
 from storage.models import TicketStatus
 from tests import flows

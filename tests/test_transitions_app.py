@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import Emulator, Person
+from bot.tools.emulator import Emulator, Person
 from storage import tickets
 from storage.models import TicketStatus
 from tests import flows
@@ -25,7 +25,7 @@ ACTIONS: dict[str, Case] = {
     "reopen": (None, {S.RESOLVED}, {"owner", "admin"}, S.IN_PROGRESS),
     "cancelok": (None, OPEN, {"owner"}, S.CANCELLED),
 }
-# Not reachable through the bot yet: issue 14's actions are in bot.workflow (every state and
+# Not reachable through the bot yet: issue 14's actions are in bot.rules.workflow (every state and
 # role in tests/test_rules.py) but no handler offers them. Pressed anyway (a forged button),
 # they change nothing and get an answer, for everyone from every state. Once handlers/ offers
 # one, it moves to ACTIONS with its states, people (the "manager" below is the approver) and

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.updates import PerChatUpdateProcessor
+from bot.delivery.updates import PerChatUpdateProcessor
 
 
 def _update(update_id: int, chat_id: int) -> Update:

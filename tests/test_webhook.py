@@ -12,7 +12,7 @@ import pytest
 from telegram import Update
 
 from bot.clock import ManualClock
-from bot.emulator import Emulator
+from bot.tools.emulator import Emulator
 from bot.webhook import SECRET_HEADER, WebhookServer
 from storage import inbox, outbox
 from tests import flows

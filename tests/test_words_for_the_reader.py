@@ -6,7 +6,8 @@ say a field's lead was told."""
 
 from __future__ import annotations
 
-from bot.emulator import Emulator, Person, Sent
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import Sent
 from tests import admin_helpers as h
 from tests import flows
 

@@ -1,1 +1,1 @@
-"""Business rules as plain functions of data: no Telegram, no database."""
+"""Business rules that know neither Telegram nor SQL: transitions, forms, time, money, billing."""

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot.durations import BadDuration, parse_duration
+from bot.rules.durations import BadDuration, parse_duration
 from bot.rules.estimates import normalise, parse_dollars
 from storage.models import Commitment, Envelope, EnvelopeFacts, EnvelopeKind
 

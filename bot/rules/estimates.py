@@ -3,7 +3,7 @@ whether the federation must approve it and who does, over-runs, and when an esti
 undecided is worth a reminder. Plain functions of data: no Telegram, no database.
 
 Money is integer cents. An amount is minutes × hourly rate ÷ 60, rounded to the cent half up,
-exactly as a time entry is billed (bot.reports.entry_amount), so that an estimate and the time
+exactly as a time entry is billed (bot.rules.money.entry_amount), so that an estimate and the time
 logged against it compare to the cent.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from bot.business_time import BUSINESS_DAY_MINUTES, MAX_DAYS_SEARCHED, BusinessCalendar
-from bot.durations import BadDuration, parse_duration
+from bot.rules.business_time import BUSINESS_DAY_MINUTES, MAX_DAYS_SEARCHED, BusinessCalendar
+from bot.rules.durations import BadDuration, parse_duration
 from storage.models import ApprovalKind, ApprovalPolicy, Quote, Ticket
 
 MAX_ESTIMATE_MINUTES = 2000 * 60  # 2,000 hours, a year of one person's work: beyond is a typo
@@ -63,8 +63,8 @@ def _minutes(text: str, limit: int) -> int:
 
 def parse_estimate(text: str) -> tuple[int, int]:
     """(low, high) minutes of an estimate: `6h`, `4-6h`, `4 à 6 h`, `1,5 h`, `90 min`, `2h30`,
-    `entre 4 et 6 h`. Each bound reads as `/log` reads a duration (bot.durations), up to 2,000
-    hours; a bare number is refused as there (hours or minutes?), unless the other bound of a
+    `entre 4 et 6 h`. Each bound reads as `/log` reads a duration (bot.rules.durations), up to
+    2,000 hours; a bare number is refused as there (hours or minutes?), unless the other bound of a
     range names the unit. BadEstimate: unreadable, zero, negative, too_long, reversed (6-4h).
     """
     cleaned = normalise(text)
@@ -129,7 +129,7 @@ def parse_dollars(text: str) -> int | None:
 
 def amount_cents(minutes: int, rate_cents: int) -> int:
     """What `minutes` cost at an hourly rate: minutes × rate ÷ 60, to the cent, half up (the
-    cents of bot.reports.entry_amount, in integers)."""
+    cents of bot.rules.money.entry_amount, in integers)."""
     return (minutes * rate_cents + 30) // 60
 
 

@@ -1,0 +1,1 @@
+"""PDF documents for member federations and the Consortium's board."""

@@ -1,0 +1,1 @@
+"""Reports for the admins: the /stats text and chart, the /export and /billing spreadsheets."""

@@ -1,0 +1,1 @@
+"""What people see: texts and translations, rendering, keyboards, callback data, command menus."""

@@ -1,0 +1,96 @@
+"""/addfederation, /federations, /federation rename|off|on: the member federations."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot.services import get_services
+from bot.ui import admin_words as words
+from bot.ui.i18n import t, tn
+from handlers.admin.shared import reply_lines
+from handlers.common import Context, members, reply
+from storage import admin as repo
+from storage import people
+from storage.models import Role, User
+
+FEDERATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$")
+NAME_MAX = 120
+
+
+@members(Role.ADMIN)
+async def add_federation(update: Update, context: Context, user: User) -> None:
+    """/addfederation <CODE> <name>"""
+    services = get_services(context)
+    language = user.language
+    args = context.args or []
+    code = args[0].upper() if args else ""
+    name = " ".join(" ".join(args[1:]).split())
+    if not FEDERATION_CODE.match(code) or not name or len(name) > NAME_MAX:
+        await reply(update, context, t(language, "usage.addfederation", max=NAME_MAX))
+        return
+    async with services.db.transaction() as conn:
+        federation = await people.create_federation(conn, code, name, services.clock.now())
+    if federation is None:
+        await reply(update, context, t(language, "federation.exists", code=code))
+        return
+    await reply(update, context, t(language, "federation.added", code=code, name=name))
+
+
+@members(Role.ADMIN)
+async def list_federations(update: Update, context: Context, user: User) -> None:
+    """/federations: every federation with its number of contacts; inactive ones marked."""
+    services = get_services(context)
+    language = user.language
+    async with services.db.read() as conn:
+        found = await people.list_federations(conn)
+    if not found:
+        await reply(update, context, t(language, "federations.none"))
+        return
+    lines: list[str] = [t(language, "federations.title")]
+    for federation, count in found:
+        line = tn(language, "federations.line", count, code=federation.code, name=federation.name)
+        lines.append(line if federation.active else f"{line} {t(language, 'admin.inactive')}")
+    lines.append(t(language, "admin.federation_hint"))
+    await reply_lines(update, context, lines)
+
+
+@members(Role.ADMIN)
+async def federation_command(update: Update, context: Context, user: User) -> None:
+    """/federation rename <CODE> <name> | off <CODE> | on <CODE>"""
+    services = get_services(context)
+    language = user.language
+    args = context.args or []
+    action = words.federation_action(args[0]) if args else None
+    code = args[1].upper() if len(args) > 1 else ""
+    name = " ".join(" ".join(args[2:]).split())
+    valid = FEDERATION_CODE.match(code) and (
+        (action == "rename" and name and len(name) <= NAME_MAX)
+        or (action in {"on", "off"} and len(args) == 2)
+    )
+    if not valid:
+        await reply(update, context, t(language, "admin.federation_usage", max=NAME_MAX))
+        return
+    now = services.clock.now()
+    async with services.db.transaction() as conn:
+        federation = await people.federation_by_code(conn, code)
+        if federation is None:
+            await reply(update, context, t(language, "admin.federation_none", code=code))
+            return
+        if action == "rename":
+            await repo.rename_federation(conn, federation.id, name)
+            text = t(
+                language, "admin.federation_renamed", code=code, old=federation.name, name=name
+            )
+        elif action == "off":
+            if await repo.set_federation_active(conn, federation.id, False):
+                cancelled = await repo.cancel_federation_invites(conn, federation.id, now)
+                text = tn(language, "admin.federation_off", cancelled, code=code)
+            else:
+                text = t(language, "admin.federation_already_off", code=code)
+        elif await repo.set_federation_active(conn, federation.id, True):
+            text = t(language, "admin.federation_on", code=code)
+        else:
+            text = t(language, "admin.federation_already_on", code=code)
+    await reply(update, context, text)
