@@ -6,9 +6,11 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.envelopes import schedule_jobs as schedule_envelope_alerts
 from bot.errorreports import schedule_jobs as schedule_error_summaries
 from bot.lifecycle import schedule_jobs as schedule_lifecycle
 from bot.sla import schedule_jobs as schedule_service_levels
+from bot.statements import schedule_jobs as schedule_statements
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -16,3 +18,5 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     schedule_lifecycle(app)
     schedule_error_summaries(app)
     schedule_service_levels(app)
+    schedule_envelope_alerts(app)
+    schedule_statements(app)

@@ -6,6 +6,7 @@ from telegram.ext import Application
 
 from handlers import (
     admin,
+    envelopes,
     errors,
     fallback,
     intake,
@@ -13,6 +14,7 @@ from handlers import (
     relay,
     reports,
     start,
+    statements,
     tickets,
     workflow,
 )
@@ -29,6 +31,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     relay.register(app)  # group 1: messages for a ticket, and edits
     admin.register(app)
     reports.register(app)  # /stats, /export, /billing
+    envelopes.register(app)  # /envelope
+    statements.register(app)  # /statement
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)
