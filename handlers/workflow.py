@@ -211,10 +211,14 @@ async def _reassign(
     if data.action == "reassign":
         async with services.db.read() as conn:
             ticket = await visible_ticket(conn, user, ticket_id)
+            who = await relation_to(conn, user, ticket) if ticket else frozenset()
             leads = await people.active_leads(conn)
             fields = await _fields_of_leads(conn, language)
         if ticket is None:
             await refuse(update, context, t(language, "button.stale"))
+            return
+        if not who & {Relation.ASSIGNEE, Relation.ADMIN}:  # a manager reads; they do not pick
+            await refuse(update, context, t(language, "access.not_allowed"))
             return
         others = [lead for lead in leads if lead.id != ticket.assignee_id]
         if not others:

@@ -134,6 +134,7 @@ class Invite(Record):
     used_by: int | None
     used_at: datetime | None
     revoked_at: datetime | None
+    manager: bool = False  # registers a manager of the federation (a contact with the flag)
 
 
 class Attachment(Record):

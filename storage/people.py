@@ -244,11 +244,21 @@ async def create_invite(
     expires_at: datetime,
     federation_id: int | None = None,
     field_ids: Iterable[int] = (),
+    manager: bool = False,
 ) -> int:
+    """A new invite; `manager`: it registers a manager of the federation (contacts only)."""
     cur = await conn.execute(
-        "INSERT INTO invites (token_hash, role, federation_id, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (token_hash, role.value, federation_id, created_by, utc_text(now), utc_text(expires_at)),
+        "INSERT INTO invites (token_hash, role, federation_id, created_by, created_at,"
+        " expires_at, manager) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            token_hash,
+            role.value,
+            federation_id,
+            created_by,
+            utc_text(now),
+            utc_text(expires_at),
+            int(manager),
+        ),
     )
     invite_id = cur.lastrowid
     assert invite_id is not None

@@ -117,6 +117,26 @@ async def count_contact_tickets(conn: aiosqlite.Connection, contact_id: int) -> 
     return int(row[0]) if row else 0
 
 
+async def federation_tickets(
+    conn: aiosqlite.Connection, federation_id: int, limit: int, offset: int = 0
+) -> list[Ticket]:
+    """Every ticket of a federation (what its managers see), newest first."""
+    async with conn.execute(
+        "SELECT * FROM tickets WHERE federation_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (federation_id, limit, offset),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [Ticket.model_validate(dict(r)) for r in rows]
+
+
+async def count_federation_tickets(conn: aiosqlite.Connection, federation_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE federation_id = ?", (federation_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def ticket_attachments(conn: aiosqlite.Connection, ticket_id: int) -> list[Attachment]:
     async with conn.execute(
         "SELECT kind, file_id, file_unique_id, file_name, mime_type, file_size"

@@ -33,6 +33,9 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "billing",
     ),
 }
+# A federation's manager is a contact with more rights: a contact's commands, then their own
+# (/envelope, /statement and /report join here as they are built).
+MANAGER_COMMANDS: tuple[str, ...] = BY_ROLE[Role.CONTACT]
 
 
 # /help of a lead and of an admin, in sections (`guide.section_<name>`). An entry is a command
@@ -76,12 +79,15 @@ GUIDE_LINES = frozenset({"buttons", "reply_to_contact", "ticket_staff", *STEPS})
 CARD_BUTTONS = ("take", "start", "ask", "log_time", "resolve", "reassign", "history")
 
 
-def commands_for(role: Role | None) -> tuple[str, ...]:
-    """The commands a role may use, its own first."""
+def commands_for(role: Role | None, *, manager: bool = False) -> tuple[str, ...]:
+    """The commands a role may use, its own first (`manager`: a contact who manages their
+    federation)."""
     own = BY_ROLE.get(role, ()) if role else ()
+    if manager and role is Role.CONTACT:
+        own = MANAGER_COMMANDS
     return own + tuple(c for c in EVERYONE if c not in own)
 
 
-def menu(role: Role | None, language: str) -> list[tuple[str, str]]:
+def menu(role: Role | None, language: str, *, manager: bool = False) -> list[tuple[str, str]]:
     """(command, description) pairs for Telegram's command menu."""
-    return [(name, t(language, f"cmd.{name}")) for name in commands_for(role)]
+    return [(name, t(language, f"cmd.{name}")) for name in commands_for(role, manager=manager)]

@@ -159,6 +159,19 @@ def contact_actions(ticket: Ticket, language: str) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
+def manager_actions(
+    ticket: Ticket, who: frozenset[Relation], language: str
+) -> InlineKeyboardMarkup:
+    """The buttons under someone else's request of a manager's federation: they read it (its
+    history), they neither cancel it nor write in it."""
+    return keyboard([[(t(language, "button.history"), _t(ticket.id, "hist", 0))]])
+
+
+def whole_federation(language: str) -> InlineKeyboardMarkup:
+    """Under a manager's /mytickets: every request of their federation."""
+    return keyboard([[(t(language, "button.whole_federation"), cb.pack(cb.MENU, "fed", 0))]])
+
+
 NOTICE = "n"  # the buttons are under the resolution message, not under the card
 
 

@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.services import get_services
 from bot.ui import admin_words as words
+from bot.ui import render
 from bot.ui.i18n import t, tn
 from handlers.admin.shared import reply_lines
 from handlers.common import Context, members, reply
@@ -58,11 +59,14 @@ async def list_federations(update: Update, context: Context, user: User) -> None
 
 @members(Role.ADMIN)
 async def federation_command(update: Update, context: Context, user: User) -> None:
-    """/federation rename <CODE> <name> | off <CODE> | on <CODE>"""
+    """/federation <CODE> | rename <CODE> <name> | off <CODE> | on <CODE>"""
     services = get_services(context)
     language = user.language
     args = context.args or []
     action = words.federation_action(args[0]) if args else None
+    if action is None and len(args) == 1:
+        await _show_federation(update, context, user, args[0].upper())
+        return
     code = args[1].upper() if len(args) > 1 else ""
     name = " ".join(" ".join(args[2:]).split())
     valid = FEDERATION_CODE.match(code) and (
@@ -94,3 +98,30 @@ async def federation_command(update: Update, context: Context, user: User) -> No
         else:
             text = t(language, "admin.federation_already_on", code=code)
     await reply(update, context, text)
+
+
+async def _show_federation(update: Update, context: Context, user: User, code: str) -> None:
+    """/federation <CODE>: the federation, its number of contacts and its managers."""
+    language = user.language
+    async with get_services(context).db.read() as conn:
+        federation = await people.federation_by_code(conn, code)
+        if federation is None:
+            await reply(update, context, t(language, "admin.federation_none", code=code[:20]))
+            return
+        counts = dict((f.id, n) for f, n in await people.list_federations(conn))
+        managers = await people.managers_of(conn, federation.id)
+    lines: list[str] = [
+        t(language, "federation.card_title", code=federation.code, name=federation.name),
+        tn(language, "federation.card_contact_count", counts.get(federation.id, 0)),
+    ]
+    if not federation.active:
+        lines.append(t(language, "admin.inactive"))
+    if managers:
+        lines.append(tn(language, "federation.card_manager_count", len(managers)))
+        lines += [
+            t(language, "federation.card_manager", person=render.person(m), id=m.id)
+            for m in managers
+        ]
+    else:
+        lines.append(t(language, "federation.card_no_manager", code=federation.code))
+    await reply_lines(update, context, lines)
