@@ -51,8 +51,8 @@ async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus)
     boss, marie, jean, luc = await flows.world(bot)
     paul = await flows.contact(bot, boss, 2002, "Paul")
     gisele = await flows.contact(bot, boss, 2003, "Gisèle")
-    async with bot.services.db.transaction() as conn:  # no command makes a manager yet
-        await conn.execute("UPDATE users SET manager = 1 WHERE id = ?", (gisele.id,))
+    made = await boss.send(f"/role {gisele.id} gestionnaire CQCH")  # the federation's manager
+    assert "gestionnaire" in made[-1].text
     eve = await flows.lead(bot, boss, 3003, "Eve", "hr")
     await flows.file_request(marie)
     assignee = None if state is S.NEW else jean.id
