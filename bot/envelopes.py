@@ -15,7 +15,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext
 
 from bot.rules.durations import format_duration
-from bot.rules.envelopes import Usage, new_alerts, usage
+from bot.rules.envelopes import Usage, envelopes_for, new_alerts, usage
 from bot.rules.money import dollars, money
 from bot.services import Services, get_services
 from bot.tickets import message_payload
@@ -23,7 +23,7 @@ from bot.ui.i18n import Html, t
 from storage import envelopes as repo
 from storage import outbox, people
 from storage.db import Connection
-from storage.models import Envelope, EnvelopeKind, ExpertiseField, Federation
+from storage.models import Envelope, EnvelopeKind, ExpertiseField, Federation, User
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,25 @@ def show(
     return lines
 
 
-async def spent_for(conn: Connection, services: Services, federation_id: int) -> bool:
-    """Whether one of a federation's envelopes of this year is spent (told at the review)."""
-    return any(
-        use.spent for use in await usages(conn, services, federation_id, services.today().year)
-    )
+async def spent_warning(services: Services, user: User, field_id: int | None) -> Html | None:
+    """What a contact is told at the review of a new request when an envelope of this year
+    that covers it (their federation's, for all fields or the request's) is spent; None if
+    none is (the request can be sent all the same)."""
+    if user.federation_id is None or field_id is None:
+        return None
+    year = services.today().year
+    async with services.db.read() as conn:
+        found = envelopes_for(
+            await repo.federation_envelopes(conn, user.federation_id, year),
+            user.federation_id,
+            year,
+            field_id,
+        )
+        for envelope in found:
+            facts = await repo.envelope_facts(conn, envelope, services.settings.tz)
+            if usage(envelope, facts).spent:
+                return t(user.language, "envelope.review_spent")
+    return None
 
 
 async def check_envelopes(services: Services) -> int:

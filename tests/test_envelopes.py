@@ -200,3 +200,38 @@ async def test_a_jump_past_both_thresholds_is_one_message(bot: Emulator) -> None
     [alert] = _alerts(who.gisele)
     assert alert.startswith("🔴") and "1 100,00 $ sur 1 000,00 $" in alert and "(110 %)" in alert
     assert await check_envelopes(bot.services) == 0
+
+
+SPENT = "L'enveloppe de votre fédération pour cette année est épuisée."
+
+
+async def test_the_review_says_when_the_envelope_is_spent_and_the_request_still_goes(
+    bot: Emulator,
+) -> None:
+    who = await members(bot)
+    reference = await flows.file_request(who.marie)  # no envelope: nothing to say
+    assert not any(SPENT in text for text in who.marie.texts())
+    await who.boss.send("/envelope CQCH 2026 2h legal")
+    async with bot.services.db.read() as conn:
+        ticket = await tickets.ticket_by_reference(conn, reference)
+    assert ticket is not None
+    t1 = ticket.id
+    await log(bot, who, t1, date(2026, 11, 2), 90)
+    await flows.fill_form(who.marie)
+    assert SPENT not in who.marie.last.text  # 1 h 30 of 2 h: not spent yet
+    await who.marie.click("Annuler")
+    await log(bot, who, t1, date(2026, 11, 3), 30)
+    # Another federation's contact, and a request in another field, are told nothing.
+    await flows.fill_form(who.roger)
+    assert SPENT not in who.roger.last.text
+    await flows.fill_form(who.marie, field="Gestion des ressources humaines")
+    assert SPENT not in who.marie.last.text
+    await who.marie.click("Annuler")
+    await flows.fill_form(who.marie)
+    review = who.marie.last.text
+    assert "Révision des règlements généraux" in review and review.endswith(
+        SPENT + " Vous pouvez tout de même envoyer la demande : la coordination du Consortium"
+        " en discutera avec votre fédération."
+    )
+    replies = await who.marie.click("Envoyer")
+    assert "CREC-2026-0002" in replies[-1].text  # sent all the same
