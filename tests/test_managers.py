@@ -183,3 +183,34 @@ async def test_a_managers_forged_presses_on_someone_elses_request_change_nothing
     async with bot.services.db.read() as conn:
         written = await conn.execute_fetchall("SELECT author_id FROM ticket_messages")
     assert {row[0] for row in written} <= {marie.id, jean.id}
+
+
+async def test_the_federations_list_is_paged_and_in_english(bot: Emulator) -> None:
+    boss = await flows.admin(bot)
+    await flows.federation(boss)
+    marie = await flows.contact(bot, boss)
+    gisele = await _manager(bot, boss, 2003, "Gisèle")
+    await flows.file_request(marie)
+    async with bot.services.db.transaction() as conn:  # 24 more requests of Marie's
+        for n in range(2, 26):
+            await conn.execute(
+                "INSERT INTO tickets (reference, contact_id, federation_id, field_id, subject,"
+                " description, urgency, status, created_at, updated_at)"
+                " SELECT ?, contact_id, federation_id, field_id, subject, description, urgency,"
+                " status, created_at, updated_at FROM tickets WHERE id = 1",
+                (f"CREC-2026-{n:04d}",),
+            )
+    await gisele.send("/mytickets")
+    first = (await gisele.click("Toute la fédération"))[-1]
+    assert "(25) — page 1 sur 2" in first.text and "CREC-2026-0025" in first.text
+    assert "CREC-2026-0005" not in first.text
+    await gisele.click("Suivant", first)  # the list is edited in place
+    second = gisele.last.text
+    assert "page 2 sur 2" in second and "CREC-2026-0001" in second
+    assert "CREC-2026-0025" not in second
+    # The same in English, and an English /help that says what a manager sees.
+    await gisele.click("English", (await gisele.send("/language"))[-1])
+    await gisele.send("/mytickets")
+    listed = (await gisele.click("The whole federation"))[-1].text
+    assert "The federation's requests" in listed and "Marie Tremblay" in listed
+    assert "As your federation's manager" in (await gisele.send("/help"))[-1].text
