@@ -143,6 +143,10 @@ async def test_a_contact_cannot_see_or_set_an_envelope(bot: Emulator) -> None:
     async with bot.services.db.read() as conn:
         rows = list(await conn.execute_fetchall("SELECT amount FROM envelopes"))
     assert [r[0] for r in rows] == [600]
+    # /help names /envelope and /statement to managers and admins, not to contacts.
+    for person, shown in [(who.gisele, True), (who.boss, True), (who.marie, False)]:
+        text = (await person.send("/help"))[-1].text
+        assert ("/envelope" in text and "/statement" in text) is shown, person.first_name
 
 
 def _alerts(person: Person) -> list[str]:

@@ -31,11 +31,13 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "stats",
         "export",
         "billing",
+        "envelope",
+        "statement",
     ),
 }
 # A federation's manager is a contact with more rights: a contact's commands, then their own
-# (/envelope, /statement and /report join here as they are built).
-MANAGER_COMMANDS: tuple[str, ...] = BY_ROLE[Role.CONTACT]
+# (/report joins here as it is built).
+MANAGER_COMMANDS: tuple[str, ...] = (*BY_ROLE[Role.CONTACT], "envelope", "statement")
 
 
 # /help of a lead and of an admin, in sections (`guide.section_<name>`). An entry is a command
@@ -52,7 +54,7 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
         # In the order a new coordination sets the service up: who, at what rate, then people.
         ("first_steps", STEPS),
         ("daily", ("buttons", "queue", "ticket_staff", "log", "invites", "cancelinvite")),
-        ("monthly", ("stats", "export", "billing")),
+        ("monthly", ("stats", "export", "billing", "envelope_admin", "statement_admin")),
         (
             "people",
             (
