@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.envelopes import check_envelopes
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
@@ -407,6 +408,7 @@ async def log_time_from_text(
     if not outcome.ok or outcome.ticket is None:
         await explain(update, context, user, outcome)
         return True
+    await check_envelopes(services)  # an envelope alert due now is told now, not in 5 min
     text = t(
         language,
         "time.logged",

@@ -239,3 +239,16 @@ async def test_the_review_says_when_the_envelope_is_spent_and_the_request_still_
     )
     replies = await who.marie.click("Envoyer")
     assert "CREC-2026-0002" in replies[-1].text  # sent all the same
+
+
+async def test_an_alert_due_after_log_is_told_at_once(bot: Emulator) -> None:
+    who = await members(bot)
+    await who.boss.send("/envelope CQCH 2026 10h")
+    reference = await flows.file_request(who.marie)
+    await who.jean.click("Prendre")
+    assert "consigné" in (await who.jean.send(f"/log {reference} 8h"))[-1].text
+    await bot.deliver()  # no check of the job's in between
+    assert [alert[:40] for alert in _alerts(who.gisele)] == [
+        "🟠 L'enveloppe 2026 de CQCH (toutes les e"
+    ]
+    assert await check_envelopes(bot.services) == 0
