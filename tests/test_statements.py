@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,11 @@ from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
 from storage import people
+from tests import admin_helpers as h
 from tests import flows
 from tests.conftest import make_settings
+from tests.sheets import assert_headers_fit, table
+from tests.test_billing import money
 from tests.test_envelopes import Members, approve, log, members, request
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -187,3 +191,25 @@ async def test_a_failed_send_is_tried_again_at_the_next_check(bot: Emulator) -> 
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert len(documents(who.gisele)) == 1
     assert await check_statements(bot.services, bot.app.bot) == 0
+
+
+async def test_billing_sets_the_approved_estimate_beside_the_actual(bot: Emulator) -> None:
+    who = await members(bot)
+    await november(bot, who)
+    document = (await who.boss.send("/billing 2026-11"))[-1]
+    sheet = h.workbook_of(bot.api, document)["CQCH"]
+    rows = table(sheet)
+    start = next(i for i, row in enumerate(rows) if row[0] == "Par demande")
+    assert rows[start + 1][4:10] == [
+        "Estimation approuvée",
+        None,
+        "Minutes",
+        "Heures",
+        "Montant estimé ($ CA)",
+        "Montant ($ CA)",
+    ]
+    t1, t2 = rows[start + 2], rows[start + 3]
+    assert t1[1] == "CREC-2026-0001" and t1[4] == "3 h à 6 h" and t1[6] == 225
+    assert money(t1[8]) == Decimal("600.00") and money(t1[9]) == Decimal("380.41")
+    assert t2[1] == "CREC-2026-0002" and t2[4] is None and t2[8] is None
+    assert_headers_fit(sheet, start + 2)
