@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(hours=1)
 FIRST_CHECK = timedelta(seconds=60)
 JOB_NAME = "monthly_statements"
+SEND_FROM_HOUR = 8  # local: a PDF arriving at midnight wakes a manager for nothing
 
 
 def month_of(day: date) -> Period:
@@ -148,10 +149,13 @@ def first_business_day(services: Services, month: Period) -> date:
 
 
 async def check_statements(services: Services, bot: Bot) -> int:
-    """On or after the first business day of a month, send each federation's managers the
-    previous month's statement, once; the number of federations whose statement was sent."""
-    today = services.today()
-    if today < first_business_day(services, month_of(today)):
+    """From 8 h on the first business day of a month (or any time after), send each
+    federation's managers the previous month's statement, once; the number of federations
+    whose statement was sent."""
+    now = services.clock.now().astimezone(services.settings.tz)
+    today = now.date()
+    first = first_business_day(services, month_of(today))
+    if today < first or (today == first and now.hour < SEND_FROM_HOUR):
         return 0
     period = previous_month(today)
     async with services.db.read() as conn:

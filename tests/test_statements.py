@@ -155,6 +155,8 @@ async def test_the_monthly_job_sends_each_statement_once_on_the_first_business_d
         for day in (1, 2, 3):
             at(clock, datetime(2027, 1, day, 9, tzinfo=MONTREAL))
             assert await check_statements(bot.services, bot.app.bot) == 0
+        at(clock, datetime(2027, 1, 4, 7, 59, tzinfo=MONTREAL))  # not before 8 h
+        assert await check_statements(bot.services, bot.app.bot) == 0
         at(clock, datetime(2027, 1, 4, 8, tzinfo=MONTREAL))
         assert await check_statements(bot.services, bot.app.bot) == 2
         assert await check_statements(bot.services, bot.app.bot) == 0  # the job runs twice
