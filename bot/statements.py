@@ -121,8 +121,11 @@ async def render(data: StatementData, language: str) -> bytes:
     return await asyncio.to_thread(statement_pdf, data, language)
 
 
-async def send_statement(bot: Bot, chat_id: int, data: StatementData, language: str) -> None:
-    """Send a statement as a PDF to one chat (raises what the Bot API raised)."""
+async def send_statement(
+    bot: Bot, chat_id: int, data: StatementData, language: str, caption: str = "statement.caption"
+) -> None:
+    """Send a statement as a PDF to one chat, its caption the text `caption` (raises what the
+    Bot API raised)."""
     pdf = await render(data, language)
     await bot.send_document(
         chat_id,
@@ -132,7 +135,7 @@ async def send_statement(bot: Bot, chat_id: int, data: StatementData, language: 
         ),
         caption=t(
             language,
-            "statement.caption",
+            caption,
             code=data.federation.code,
             period=describe(data.period, language),
         ),
@@ -187,7 +190,8 @@ async def _send_to_managers(
     complete = True
     for manager in managers:
         try:
-            await send_statement(bot, manager.id, by_language[manager.language], manager.language)
+            data = by_language[manager.language]
+            await send_statement(bot, manager.id, data, manager.language, "statement.monthly")
         except (Forbidden, BadRequest) as exc:  # for good: not retried
             log_event(
                 log,

@@ -163,6 +163,7 @@ async def test_the_monthly_job_sends_each_statement_once_on_the_first_business_d
         for manager in (who.gisele, paul):
             [statement] = documents(manager)
             assert statement.file_name == "releve-CQCH-2026-12.pdf"
+            assert statement.text == "Voici le relevé de CQCH pour décembre 2026."
             assert "Total du mois : 100,00 $" in pdf_of(statement)
         [statement] = documents(who.roger)
         assert statement.file_name == "releve-FCAQ-2026-12.pdf"
