@@ -252,3 +252,19 @@ async def test_an_alert_due_after_log_is_told_at_once(bot: Emulator) -> None:
         "🟠 L'enveloppe 2026 de CQCH (toutes les e"
     ]
     assert await check_envelopes(bot.services) == 0
+
+
+async def test_a_manager_reads_the_envelope_in_english(bot: Emulator) -> None:
+    who = await members(bot)
+    await who.boss.send("/envelope CQCH 2026 1500$")
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 2), 90)
+    await who.gisele.send("/language")
+    await who.gisele.click("English")
+    shown = spaced((await who.gisele.send("/envelope 2026"))[-1].text).split("\n")
+    assert [line.strip() for line in shown] == [
+        "Envelopes of CQCH — Confédération québécoise des coopératives",
+        "• 2026, all fields: $1,500.00",
+        "Used: $150.00 · Committed: $0.00 · Remaining: $1,350.00 (10%)",
+    ]
+    assert (await who.gisele.send("/envelope 20x"))[-1].text.startswith("Usage: /envelope")
