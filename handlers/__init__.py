@@ -8,6 +8,7 @@ from handlers import (
     admin,
     envelopes,
     errors,
+    estimates,
     fallback,
     intake,
     limits,
@@ -28,6 +29,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     intake.register(app)  # also the form's answers, in group 2
     tickets.register(app)
     workflow.register(app)  # /log and the cards' buttons
+    estimates.register(app)  # /estimate, approvals; group -1: the answers their buttons ask for
     relay.register(app)  # group 1: messages for a ticket, and edits
     admin.register(app)
     reports.register(app)  # /stats, /export, /billing

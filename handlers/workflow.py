@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.envelopes import check_envelopes
+from bot.estimates import announce_over_run
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
@@ -65,6 +66,11 @@ async def explain(update: Update, context: Context, user: User, outcome: Outcome
         await refuse(update, context, t(language, "button.stale"))
     elif outcome.refusal == "not_allowed":
         await refuse(update, context, t(language, "access.not_allowed"))
+    elif outcome.refusal in {"awaiting_approval", "over_run"}:  # bot.rules.workflow.LogBlock
+        ref = outcome.ticket.reference
+        await refuse(
+            update, context, t(language, f"estimate.log_{outcome.refusal}", reference=ref)
+        )
     else:
         ticket = outcome.ticket
         status = render.status(ticket.status, language, for_contact=ticket.contact_id == user.id)
@@ -157,7 +163,7 @@ async def _take(
 
 def may_write(kind: str, ticket: Ticket, who: frozenset[Relation]) -> str | None:
     """Why `who` may not give the input `kind` on `ticket` now (None: they may)."""
-    action = {"ask": Action.ASK, "resolve": Action.RESOLVE}.get(kind)
+    action = {"ask": Action.ASK, "resolve": Action.RESOLVE, "estimate": Action.ESTIMATE}.get(kind)
     if action is not None:
         try:
             decide(action, ticket, who)
@@ -353,6 +359,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "ask": _await_input,
     "resolve": _await_input,
     "time": _await_input,
+    "estimate": _await_input,  # the estimate itself: handlers/estimates.py
     "reply": _await_input,
     "reassign": _reassign,
     "to": _reassign,
@@ -423,6 +430,8 @@ async def log_time_from_text(
         warning = t(language, key, field=field.name(language), code=field.code)
         text = Html(f"{text}\n\n{warning}")
     await reply(update, context, text)
+    if outcome.over_run:  # past the approved estimate: a revised one is due
+        await announce_over_run(services, outcome.ticket.id)
     return True
 
 

@@ -24,26 +24,31 @@ ACTIONS: dict[str, Case] = {
     "confirm": (None, {S.RESOLVED}, {"owner"}, S.CLOSED),
     "reopen": (None, {S.RESOLVED}, {"owner", "admin"}, S.IN_PROGRESS),
     "cancelok": (None, OPEN, {"owner"}, S.CANCELLED),
-}
-# Not reachable through the bot yet: issue 14's actions are in bot.rules.workflow (every state and
-# role in tests/test_rules.py) but no handler offers them. Pressed anyway (a forged button),
-# they change nothing and get an answer, for everyone from every state. Once handlers/ offers
-# one, it moves to ACTIONS with its states, people (the "manager" below is the approver) and
-# the state it leads to, written here already.
-NOT_REACHABLE_YET: dict[str, Case] = {
+    # Issue 14: the lead's estimate, the approver's decision (the "manager" below approves).
     "estimate": ("6h", WORKED | {A}, {"assignee", "admin"}, A),
     "approve": (None, {A}, {"manager"}, S.IN_PROGRESS),
     "refuse": ("Trop cher pour cette année.", {A}, {"manager"}, S.ASSIGNED),
 }
+# The approver's buttons are on the estimate (`e:`), the others on the ticket (`t:`).
+BUTTON = {"approve": "e:ok:1", "refuse": "e:no:1"}
 
 
-async def _set(bot: Emulator, status: TicketStatus, assignee: int | None) -> None:
+async def _set(bot: Emulator, status: TicketStatus, assignee: int | None, lead: int) -> None:
+    """Ticket 1 in `status`, with one estimate (number 1) pending, whatever the state."""
     async with bot.services.db.transaction() as conn:
         await conn.execute(
             "UPDATE tickets SET status = ?, assignee_id = ?, rating = NULL WHERE id = 1",
             (status.value, assignee),
         )
         await conn.execute("DELETE FROM pending_inputs")
+        await conn.execute("DELETE FROM approval_reminders")
+        await conn.execute("DELETE FROM estimates")
+        await conn.execute(
+            "INSERT INTO estimates (id, ticket_id, low_minutes, high_minutes, hourly_rate_cents,"
+            " low_amount_cents, high_amount_cents, created_by, created_at, status)"
+            " VALUES (1, 1, 360, 360, 0, 0, 0, ?, '2026-11-24T19:00:00.000000+00:00', 'pending')",
+            (lead,),
+        )
 
 
 @pytest.mark.parametrize("state", list(TicketStatus))
@@ -65,13 +70,14 @@ async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus)
         "other_lead": eve,
         "admin": boss,
     }
-    for action, (follow_up, states, allowed, target) in (ACTIONS | NOT_REACHABLE_YET).items():
+    for action, (follow_up, states, allowed, target) in ACTIONS.items():
         for role, person in people.items():
-            await _set(bot, state, assignee)
+            await _set(bot, state, assignee, jean.id)
             roles = {role} | ({"field_lead"} if role == "assignee" else set())
-            may = state in states and bool(roles & allowed) and action not in NOT_REACHABLE_YET
+            may = state in states and bool(roles & allowed)
             before = len(person.chat)
-            await person.press(f"t:{action}:1", person.chat[-1] if person.chat else None)
+            data = BUTTON.get(action, f"t:{action}:1")
+            await person.press(data, person.chat[-1] if person.chat else None)
             answered = person.last_answer is not None and bool(person.last_answer.text)
             if may and follow_up:
                 await person.send(follow_up)

@@ -53,10 +53,13 @@ STATE_SAID = {
     "resolve": TicketStatus.RESOLVED,
     "cancel": TicketStatus.CANCELLED,
     "auto_close": TicketStatus.CLOSED,
+    "estimate": TicketStatus.AWAITING_APPROVAL,
+    "approve": TicketStatus.IN_PROGRESS,
+    "refuse": TicketStatus.ASSIGNED,
 }
 # Notes that are the bot's own words (a duration, a rating), shown as they are; every other
 # note is what someone wrote, quoted apart from the state.
-PLAIN_NOTES = frozenset({"time", "rated"})
+PLAIN_NOTES = frozenset({"time", "rated", "estimate"})
 
 
 def event(entry: TicketEvent, language: str, *, for_contact: bool) -> Html:
