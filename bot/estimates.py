@@ -12,9 +12,11 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from bot import envelopes
 from bot.lifecycle import notify, send_card
 from bot.logs import log_event
 from bot.rules.durations import format_duration
+from bot.rules.envelopes import covers, with_estimate
 from bot.rules.estimates import approvers, needs_approval, quote, reminder_cutoff
 from bot.rules.money import dollars, money
 from bot.rules.service_levels import calendar_for
@@ -27,7 +29,7 @@ from storage import conversation, outbox, people, tickets
 from storage import estimates as repo
 from storage.db import Connection
 from storage.estimates import StaleTicket
-from storage.models import Estimate, EstimateStatus, Quote, Ticket, Urgency, User
+from storage.models import Commitment, Estimate, EstimateStatus, Quote, Ticket, Urgency, User
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +86,41 @@ def summary(estimate: Quote | Estimate, language: str) -> Html:
     )
 
 
-async def envelope_line(
-    conn: Connection, ticket: Ticket, estimate: Estimate, language: str
-) -> Html | None:
-    """What the estimate leaves of the federation's envelope (None: nothing to say). A hook:
-    the envelopes (bot/rules/envelopes.py, storage/envelopes.py) are another engineer's."""
-    return None
+async def envelope_lines(
+    conn: Connection, services: Services, ticket: Ticket, estimate: Estimate, language: str
+) -> list[Html]:
+    """What the estimate, once approved, leaves of each of the federation's envelopes that
+    cover the request this year (bot/envelopes.py); none without an envelope."""
+    year = services.clock.now().astimezone(services.settings.tz).year
+    fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
+    logged = await repo.time_logged(conn, ticket.id)
+    proposed = Commitment(
+        ticket_id=ticket.id,
+        high_minutes=estimate.high_minutes,
+        high_amount_cents=estimate.high_amount_cents,
+        logged_minutes=logged.minutes,
+        logged_cents=logged.cents,
+    )
+    lines = []
+    for use in await envelopes.usages(conn, services, ticket.federation_id, year):
+        if not covers(use.envelope, ticket.federation_id, year, ticket.field_id):
+            continue
+        left = with_estimate(use, proposed).remaining
+        kind = use.envelope.kind
+        lines.append(
+            t(
+                language,
+                "estimate.card_envelope" if left >= 0 else "estimate.card_envelope_past",
+                envelope=envelopes.label(use.envelope, fields, language),
+                remaining=envelopes.quantity(kind, max(left, 0), language),
+                past=envelopes.quantity(kind, max(-left, 0), language),
+            )
+        )
+    return lines
 
 
 async def approval_card(
-    conn: Connection, ticket: Ticket, estimate: Estimate, language: str
+    conn: Connection, services: Services, ticket: Ticket, estimate: Estimate, language: str
 ) -> Html:
     """The card an approver decides from: reference, subject, field, contact, the estimate."""
     field = await people.get_field(conn, ticket.field_id)
@@ -116,9 +143,7 @@ async def approval_card(
     ]
     if estimate.note:
         lines += [t(language, "estimate.card_note"), render.quote(estimate.note)]
-    envelope = await envelope_line(conn, ticket, estimate, language)
-    if envelope is not None:
-        lines.append(envelope)
+    lines += await envelope_lines(conn, services, ticket, estimate, language)
     if ticket.urgency is Urgency.CRITICAL:
         lines.append(t(language, "estimate.card_critical"))
     return Html("\n".join(lines))
@@ -143,7 +168,7 @@ async def _send_cards(
         if reader is None or not reader.active:
             continue
         language = reader.language
-        card = await approval_card(conn, ticket, estimate, language)
+        card = await approval_card(conn, services, ticket, estimate, language)
         if header is not None:
             card = Html(f"{t(language, header, reference=ticket.reference)}\n\n{card}")
         markup = keyboards.approval(estimate.id, language)

@@ -9,8 +9,8 @@ import asyncio
 from bot.clock import ManualClock
 from bot.estimates import remind_approvers
 from bot.tools.emulator import Emulator, Person
-from storage import estimates, people, tickets
-from storage.models import EstimateStatus, Ticket, TicketStatus
+from storage import envelopes, estimates, people, tickets
+from storage.models import EnvelopeKind, EstimateStatus, Ticket, TicketStatus
 from tests import flows
 
 S = TicketStatus
@@ -292,3 +292,26 @@ async def test_estimate_usage_and_unreadable_hours(bot: Emulator) -> None:
     await jean.send("6h")  # still waiting for the hours
     assert "envoyée pour approbation" in jean.last.text
     assert (await _ticket(bot, ref)).status is S.AWAITING_APPROVAL
+
+
+async def test_the_card_says_what_the_estimate_leaves_of_the_envelope(
+    bot: Emulator, clock: ManualClock
+) -> None:
+    boss, _, jean, gisele, ref = await _setup(bot)
+    ticket = await _ticket(bot, ref)
+    async with bot.services.db.transaction() as conn:
+        for field_id, hours in ((None, 10), (ticket.field_id, 5)):
+            await envelopes.set_envelope(
+                conn,
+                federation_id=ticket.federation_id,
+                year=2026,
+                field_id=field_id,
+                kind=EnvelopeKind.HOURS,
+                amount=hours * 60,
+                created_by=boss.id,
+                now=clock.now(),
+            )
+    await jean.send(f"/estimate {ref} 6h")
+    card = _plain(gisele.last.text)
+    assert "il en restera 4 h une fois cette estimation approuvée" in card
+    assert "cette estimation la dépasserait de 1 h" in card

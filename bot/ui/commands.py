@@ -8,11 +8,12 @@ from storage.models import Role
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
-    Role.LEAD: ("queue", "ticket", "log"),
+    Role.LEAD: ("queue", "ticket", "log", "estimate"),
     Role.ADMIN: (
         "queue",
         "ticket",
         "log",
+        "estimate",
         "federations",
         "addfederation",
         "federation",
@@ -47,13 +48,16 @@ STEPS = ("step_federation", "step_rates", "step_invites")
 GENERAL = ("language", "help", "cancel", "start")
 HELP_SECTIONS: dict[Role, HelpSections] = {
     Role.LEAD: (
-        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log")),
+        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate")),
         ("general", GENERAL),
     ),
     Role.ADMIN: (
         # In the order a new coordination sets the service up: who, at what rate, then people.
         ("first_steps", STEPS),
-        ("daily", ("buttons", "queue", "ticket_staff", "log", "invites", "cancelinvite")),
+        (
+            "daily",
+            ("buttons", "queue", "ticket_staff", "log", "estimate", "invites", "cancelinvite"),
+        ),
         ("monthly", ("stats", "export", "billing", "envelope_admin", "statement_admin")),
         (
             "people",
@@ -78,7 +82,7 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
 }
 GUIDE_LINES = frozenset({"buttons", "reply_to_contact", "ticket_staff", *STEPS})
 # The buttons of a card a lead works with, as /help names them (`button.<name>`).
-CARD_BUTTONS = ("take", "start", "ask", "log_time", "resolve", "reassign", "history")
+CARD_BUTTONS = ("take", "start", "ask", "log_time", "resolve", "estimate", "reassign", "history")
 
 
 def commands_for(role: Role | None, *, manager: bool = False) -> tuple[str, ...]:
