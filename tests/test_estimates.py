@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.estimates import remind_approvers
 from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from storage import envelopes, estimates, people, tickets
 from storage.models import EnvelopeKind, EstimateStatus, Ticket, TicketStatus
 from tests import flows
@@ -315,3 +317,20 @@ async def test_the_card_says_what_the_estimate_leaves_of_the_envelope(
     card = _plain(gisele.last.text)
     assert "il en restera 4 h une fois cette estimation approuvée" in card
     assert "cette estimation la dépasserait de 1 h" in card
+
+
+async def test_the_reminder_is_sent_once_across_a_restart(
+    settings: Settings, clock: ManualClock, api: FakeBotAPI
+) -> None:
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        _, _, jean, gisele, ref = await _setup(bot, urgency="Critique")
+        await jean.send(f"/estimate {ref} 6h")
+        clock.advance(hours=25)
+        assert await remind_approvers(bot.services) == 1
+        await bot.deliver()
+        seen = len(gisele.chat)
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        clock.advance(hours=1)
+        assert await remind_approvers(bot.services) == 0
+        await bot.deliver()
+        assert len(api.chats[gisele.id]) == seen
