@@ -101,6 +101,8 @@ async def test_refused_then_re_estimated(bot: Emulator) -> None:
     ticket = await _ticket(bot, ref)
     assert ticket.status is S.ASSIGNED
     assert "refusée par Gisèle" in jean.chat[-1].text and "Trop cher" in jean.chat[-1].text
+    # Back to the lead, on their card: a new estimate, or resolve it with a note.
+    assert jean.chat[-1].button("Estimer") and jean.chat[-1].button("Résoudre")
     assert any("Trop cher" in text for text in marie.texts())
     async with bot.services.db.read() as conn:
         events = await tickets.ticket_events(conn, ticket.id)
