@@ -27,6 +27,7 @@ SETTING_HINTS: dict[str, str] = {
     "WEBHOOK_PORT": "must be a port number, e.g. 8443",
     "RATE_LIMIT_PER_MINUTE": "must be a whole number of updates per person per minute (0: none)",
     "MAX_REQUESTS_PER_DAY": "must be a whole number of requests per contact per day (0: no limit)",
+    "OVERRUN_TOLERANCE_PERCENT": "must be a whole percentage from 0 to 1000, e.g. 10",
 }
 
 
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     rate_limit_per_minute: int = Field(default=30, ge=0, le=10_000)
     max_requests_per_day: int = Field(default=10, ge=0, le=10_000)
+    # Time logged past an approved estimate's upper bound by more than this: a revised one is due.
+    overrun_tolerance_percent: int = Field(default=10, ge=0, le=1000)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -6,9 +6,12 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.envelopes import schedule_jobs as schedule_envelope_alerts
 from bot.errorreports import schedule_jobs as schedule_error_summaries
+from bot.estimates import schedule_jobs as schedule_approval_reminders
 from bot.lifecycle import schedule_jobs as schedule_lifecycle
 from bot.sla import schedule_jobs as schedule_service_levels
+from bot.statements import schedule_jobs as schedule_statements
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -16,3 +19,6 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     schedule_lifecycle(app)
     schedule_error_summaries(app)
     schedule_service_levels(app)
+    schedule_approval_reminders(app)
+    schedule_envelope_alerts(app)
+    schedule_statements(app)

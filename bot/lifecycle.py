@@ -13,7 +13,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.logs import log_event
 from bot.rules.durations import format_duration
-from bot.rules.workflow import Action, Actor, Refusal, Relation, decide, relations
+from bot.rules.estimates import over_run
+from bot.rules.workflow import Action, Actor, Refusal, Relation, decide, log_blocker, relations
 from bot.services import Services, get_services
 from bot.tickets import (
     NEW_TICKET,
@@ -24,9 +25,9 @@ from bot.tickets import (
 )
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from storage import conversation, outbox, people, tickets
+from storage import conversation, estimates, outbox, people, tickets
 from storage.db import Connection
-from storage.models import OutboxStatus, Ticket, TicketStatus, User
+from storage.models import OutboxStatus, Ticket, TicketStatus, Urgency, User
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Outcome:
     ticket: Ticket | None
     refusal: str | None = None  # unknown, not_allowed, wrong_state, not_rateable
     unpriced: bool = False  # time was logged on a field whose hourly rate is not set (0 $)
+    over_run: bool = False  # this entry took the time logged past the approved estimate
 
     @property
     def ok(self) -> bool:
@@ -102,6 +104,11 @@ async def apply(
     )
     if not changed:  # someone else moved it first
         return Outcome(await tickets.get_ticket(conn, ticket.id), "wrong_state")
+    if action is Action.CANCEL or (
+        action is Action.RESOLVE and ticket.urgency is not Urgency.CRITICAL
+    ):
+        # Nobody is asked, or reminded, to decide on an estimate of a request that ended.
+        await estimates.withdraw_pending(conn, ticket.id, user.id if user else None, now)
     await tickets.add_event(
         conn,
         ticket_id=ticket.id,
@@ -338,6 +345,14 @@ async def log_time(
         who = await relation_to(conn, user, ticket)
         if not who & {Relation.ASSIGNEE, Relation.ADMIN}:
             return Outcome(ticket, "not_allowed")
+        # Time runs against the approved estimate: past it, a revised one is approved first.
+        tolerance = services.settings.overrun_tolerance_percent
+        approved = await estimates.approved_estimate(conn, ticket.id)
+        high = approved.high_minutes if approved else None
+        logged = (await estimates.time_logged(conn, ticket.id)).minutes
+        blocker = log_blocker(ticket, over_run(logged, high, tolerance))
+        if blocker is not None:
+            return Outcome(ticket, blocker.value)
         if ticket.status not in LOGGABLE:
             return Outcome(ticket, "wrong_state")
         field = await people.get_field(conn, ticket.field_id)
@@ -359,7 +374,8 @@ async def log_time(
         await tickets.add_event(
             conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
         )
-    return Outcome(ticket, unpriced=field.hourly_rate_cents == 0)
+    crossed = over_run(logged + minutes, high, tolerance) and not over_run(logged, high, tolerance)
+    return Outcome(ticket, unpriced=field.hourly_rate_cents == 0, over_run=crossed)
 
 
 async def rate(services: Services, user: User, ticket_id: int, stars: int) -> Outcome:

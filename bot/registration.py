@@ -46,8 +46,10 @@ async def create_invite(
     *,
     federation: Federation | None = None,
     fields: Sequence[ExpertiseField] = (),
+    manager: bool = False,
 ) -> str:
-    """A contact invite (for a federation) or a lead invite (for fields); returns the token."""
+    """A contact invite (for a federation; `manager`: a manager of it) or a lead invite (for
+    fields); returns the token."""
     token = new_token()
     now = services.clock.now()
     async with services.db.transaction() as conn:
@@ -60,6 +62,7 @@ async def create_invite(
             expires_at=now + INVITE_TTL,
             federation_id=federation.id if federation else None,
             field_ids=[f.id for f in fields],
+            manager=manager and federation is not None,
         )
     return token
 
@@ -107,6 +110,8 @@ async def register(
         )
         for field_id in invite.field_ids:
             await people.add_lead(conn, field_id, user_id)
+        if invite.manager and await people.set_manager(conn, user_id, True):
+            user = user.model_copy(update={"manager": True})
         federation = (
             await people.federation_by_id(conn, invite.federation_id)
             if invite.federation_id
@@ -146,7 +151,7 @@ async def queue_menu(conn: Connection, services: Services, user: User) -> None:
         conn,
         chat_id=user.id,
         method="set_my_commands",
-        payload={"commands": menu(user.role, user.language)},
+        payload={"commands": menu(user.role, user.language, manager=user.manager)},
         purpose="menu",
         now=services.clock.now(),
     )
@@ -163,7 +168,8 @@ async def _tell_inviter(
     admin = await people.get_user(conn, admin_id)
     language = admin.language if admin else services.settings.default_language
     where = federation.code if federation else ", ".join(f.name(language) for f in fields)
-    text = t(language, f"notify.joined_{user.role.value}", name=user.full_name, where=where)
+    kind = "manager" if user.manager else user.role.value
+    text = t(language, f"notify.joined_{kind}", name=user.full_name, where=where)
     await outbox.enqueue(
         conn,
         chat_id=admin_id,

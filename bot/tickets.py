@@ -37,7 +37,7 @@ def message_payload(text: Html, markup: InlineKeyboardMarkup | None = None) -> d
 
 async def actor_for(conn: Connection, user: User) -> Actor:
     fields = await people.field_ids_of_lead(conn, user.id) if user.role is Role.LEAD else set()
-    return Actor(user.id, user.role, frozenset(fields))
+    return Actor.of(user, frozenset(fields))
 
 
 async def relation_to(conn: Connection, user: User, ticket: Ticket) -> frozenset[Relation]:
@@ -45,7 +45,10 @@ async def relation_to(conn: Connection, user: User, ticket: Ticket) -> frozenset
     admin_field = field is not None and (
         field.routes_to_admins or not await people.leads_of_field(conn, field.id)
     )
-    return relations(await actor_for(conn, user), ticket, admin_field=admin_field)
+    managed = await people.has_managers(conn, ticket.federation_id)
+    return relations(
+        await actor_for(conn, user), ticket, admin_field=admin_field, federation_managed=managed
+    )
 
 
 async def visible_ticket(conn: Connection, user: User, key: str | int) -> Ticket | None:

@@ -6,13 +6,16 @@ from telegram.ext import Application
 
 from handlers import (
     admin,
+    envelopes,
     errors,
+    estimates,
     fallback,
     intake,
     limits,
     relay,
     reports,
     start,
+    statements,
     tickets,
     workflow,
 )
@@ -26,9 +29,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     intake.register(app)  # also the form's answers, in group 2
     tickets.register(app)
     workflow.register(app)  # /log and the cards' buttons
+    estimates.register(app)  # /estimate, approvals; group -1: the answers their buttons ask for
     relay.register(app)  # group -1: a command or a button ends a wait; 1: messages, edits
     admin.register(app)
     reports.register(app)  # /stats, /export, /billing
+    envelopes.register(app)  # /envelope
+    statements.register(app)  # /statement
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

@@ -16,6 +16,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.envelopes import spent_warning
 from bot.rules.forms import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
@@ -82,6 +83,9 @@ async def ask(update: Update, context: Context, user: User, draft: Draft) -> Non
     language = user.language
     if step is FormStep.REVIEW:
         text = render.draft_review(draft, field, language)
+        warning = await spent_warning(services, user, draft.field_id)  # it may still be sent
+        if warning is not None:
+            text = Html(f"{text}\n\n{warning}")
     else:
         text = _question(draft, language)
         if draft.editing:

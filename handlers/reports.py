@@ -23,7 +23,7 @@ from bot.services import get_services
 from bot.ui.i18n import plain, t
 from handlers.admin.shared import reply_lines
 from handlers.common import PRIVATE, Context, members, reply
-from storage import people
+from storage import estimates, people
 from storage import reports as repo
 from storage import sla as sla_repo
 from storage.db import Connection
@@ -133,6 +133,8 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
     async with services.db.report() as conn:
         entries = await repo.time_entries_between(conn, period.first, period.after)
         fields, federations = await _names(conn)
+        ticket_ids = list(dict.fromkeys(entry.ticket_id for entry in entries))
+        approved = await estimates.approved_estimates(conn, ticket_ids)
     described = describe(period, language)
     if not entries:
         await reply(update, context, t(language, "billing.empty", period=described))
@@ -140,7 +142,11 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
     statement = billing_statement(period, entries)
     workbook = await asyncio.to_thread(
         lambda: billing_workbook(
-            statement, fields=fields, federations=federations, language=language
+            statement,
+            fields=fields,
+            federations=federations,
+            language=language,
+            estimates=approved,
         )
     )
     lines = render_billing(statement, fields, federations, language)

@@ -61,7 +61,8 @@ async def welcome(conn: Connection, user: User, *, again: bool = False) -> Html:
         mine = await people.field_ids_of_lead(conn, user.id)
         fields = await people.list_fields(conn, active_only=False)
         extra = ", ".join(f.name(user.language) for f in fields if f.id in mine)
-    key = f"welcome.{user.role.value}" + ("_again" if again and user.role is Role.CONTACT else "")
+    kind = "manager" if user.manager and user.role is Role.CONTACT else user.role.value
+    key = f"welcome.{kind}" + ("_again" if again and user.role is Role.CONTACT else "")
     text = t(user.language, key, name=user.full_name, extra=extra)
     if user.role is Role.ADMIN:
         setup = await Setup.read(conn)
@@ -115,10 +116,13 @@ def _welcome_keyboard(user: User) -> InlineKeyboardMarkup | None:
 async def help_command(update: Update, context: Context, user: User) -> None:
     """/help: what this person's role may do; for an admin, how to set the service up first."""
     language = user.language
+    manager = user.manager and user.role is Role.CONTACT
     lines: list[str] = [t(language, "help.title")]
     sections = HELP_SECTIONS.get(user.role)
     if sections is None:
-        lines += [t(language, f"help.{name}") for name in commands_for(user.role)]
+        lines += [t(language, f"help.{name}") for name in commands_for(user.role, manager=manager)]
+        if manager:  # what a manager sees beyond their own requests
+            lines += ["", t(language, "guide.section_manager"), t(language, "guide.manager_sees")]
         await reply(update, context, Html("\n".join(lines)))
         return
     setup = None

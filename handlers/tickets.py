@@ -7,7 +7,7 @@ import re
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.rules.workflow import can_view
+from bot.rules.workflow import Relation, can_view
 from bot.services import Services, get_services
 from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
 from bot.ui import callbacks as cb
@@ -33,8 +33,10 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
     async with services.db.read() as conn:
         mine = await tickets.contact_tickets(conn, user.id, PAGE)
         total = await tickets.count_contact_tickets(conn, user.id)
+    # A manager's list offers their whole federation's, below their own.
+    federation = keyboards.whole_federation(language) if _manages(user) else None
     if not mine:
-        await reply(update, context, t(language, "mytickets.none"))
+        await reply(update, context, t(language, "mytickets.none"), federation)
         return
     lines = [t(language, "mytickets.title", count=total)]
     lines += [
@@ -52,7 +54,70 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
     if total > len(mine):
         lines.append(t(language, "mytickets.more", shown=len(mine), total=total))
     lines.append(t(language, "mytickets.hint"))
-    await reply(update, context, Html("\n".join(lines)))
+    await reply(update, context, Html("\n".join(lines)), federation)
+
+
+def _manages(user: User) -> bool:
+    """Whether `user` is a manager of their federation (a contact with the flag)."""
+    return user.manager and user.role is Role.CONTACT and user.federation_id is not None
+
+
+async def _federation_page(
+    services: Services, user: User, page: int
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """One page of every request of the manager's federation, with who filed each."""
+    language = user.language
+    assert user.federation_id is not None
+    async with services.db.read() as conn:
+        found = await tickets.federation_tickets(conn, user.federation_id, PAGE, page * PAGE)
+        total = await tickets.count_federation_tickets(conn, user.federation_id)
+        names: dict[int, Html] = {}
+        for contact_id in {tk.contact_id for tk in found}:
+            names[contact_id] = render.person(await people.get_user(conn, contact_id))
+    if not found:
+        key = "mytickets.federation_none" if page == 0 else "queue.no_more"
+        return t(language, key), None
+    pages = (total + PAGE - 1) // PAGE
+    lines = [t(language, "mytickets.federation_title", count=total, page=page + 1, pages=pages)]
+    lines += [
+        t(
+            language,
+            "mytickets.federation_line",
+            reference=tk.reference,
+            subject=tk.subject,
+            status=render.status(tk.status, language, for_contact=tk.contact_id == user.id),
+            urgency=render.URGENCY_MARK[tk.urgency],
+            activity=render.moment(tk.updated_at, language, services.settings.tz),
+            contact=names[tk.contact_id],
+        )
+        for tk in found
+    ]
+    lines.append(t(language, "mytickets.hint"))
+    more = (page + 1) * PAGE < total
+    row = keyboards.pages(page, more, language, lambda p: cb.pack(cb.MENU, "fed", p))
+    return Html("\n".join(lines)), keyboards.keyboard([row]) if row else None
+
+
+@members(Role.CONTACT)
+async def federation_tickets(update: Update, context: Context, user: User) -> None:
+    """*Toute la fédération* (and its pages): every request of the manager's federation. The
+    flag is read from the database at each press: a contact, or a former manager, is refused."""
+    query = update.callback_query
+    assert query is not None
+    data = cb.unpack(query.data)
+    page = data.int_arg(0) if data else None
+    if not _manages(user):
+        await refuse(update, context, t(user.language, "access.not_allowed"))
+        return
+    if page is None or page > 10_000:
+        await refuse(update, context, t(user.language, "button.stale"))
+        return
+    text, markup = await _federation_page(get_services(context), user, page)
+    await query.answer()
+    if page == 0:
+        await reply(update, context, text, markup)
+    else:
+        await query.edit_message_text(text, reply_markup=markup)
 
 
 async def card_for(
@@ -69,7 +134,28 @@ async def card_for(
         )
         return text, keyboards.contact_actions(ticket, language)
     who = await relation_to(conn, user, ticket)
+    if Relation.MANAGER in who:  # someone else's request of their federation: read only
+        return await _manager_card(conn, services, ticket, language), keyboards.manager_actions(
+            ticket, who, language
+        )
     return await lead_card(conn, ticket, language), keyboards.lead_actions(ticket, who, language)
+
+
+async def _manager_card(
+    conn: Connection, services: Services, ticket: Ticket, language: str
+) -> Html:
+    """Someone else's request of their federation as a manager reads it, with who filed it."""
+    field = await people.get_field(conn, ticket.field_id)
+    assignee = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
+    assert field is not None
+    return render.ticket_for_manager(
+        ticket,
+        field=field,
+        contact=await people.get_user(conn, ticket.contact_id),
+        assignee=assignee,
+        language=language,
+        tz=services.settings.tz,
+    )
 
 
 @members(Role.CONTACT, Role.LEAD, Role.ADMIN)
@@ -244,3 +330,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("ticket", show_ticket, filters=PRIVATE))
     app.add_handler(CommandHandler("queue", queue, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(queue_page, pattern=rf"^{cb.QUEUE}:page:"))
+    app.add_handler(CallbackQueryHandler(federation_tickets, pattern=rf"^{cb.MENU}:fed:"))

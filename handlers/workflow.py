@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.envelopes import check_envelopes
+from bot.estimates import announce_over_run
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
@@ -64,6 +66,11 @@ async def explain(update: Update, context: Context, user: User, outcome: Outcome
         await refuse(update, context, t(language, "button.stale"))
     elif outcome.refusal == "not_allowed":
         await refuse(update, context, t(language, "access.not_allowed"))
+    elif outcome.refusal in {"awaiting_approval", "over_run"}:  # bot.rules.workflow.LogBlock
+        ref = outcome.ticket.reference
+        await refuse(
+            update, context, t(language, f"estimate.log_{outcome.refusal}", reference=ref)
+        )
     else:
         ticket = outcome.ticket
         status = render.status(ticket.status, language, for_contact=ticket.contact_id == user.id)
@@ -172,7 +179,7 @@ async def _take(
 
 def may_write(kind: str, ticket: Ticket, who: frozenset[Relation]) -> str | None:
     """Why `who` may not give the input `kind` on `ticket` now (None: they may)."""
-    action = {"ask": Action.ASK, "resolve": Action.RESOLVE}.get(kind)
+    action = {"ask": Action.ASK, "resolve": Action.RESOLVE, "estimate": Action.ESTIMATE}.get(kind)
     if action is not None:
         try:
             decide(action, ticket, who)
@@ -227,10 +234,14 @@ async def _reassign(
     if data.action == "reassign":
         async with services.db.read() as conn:
             ticket = await visible_ticket(conn, user, ticket_id)
+            who = await relation_to(conn, user, ticket) if ticket else frozenset()
             leads = await people.active_leads(conn)
             fields = await _fields_of_leads(conn, language)
         if ticket is None:
             await refuse(update, context, t(language, "button.stale"))
+            return
+        if not who & {Relation.ASSIGNEE, Relation.ADMIN}:  # a manager reads; they do not pick
+            await refuse(update, context, t(language, "access.not_allowed"))
             return
         others = [lead for lead in leads if lead.id != ticket.assignee_id]
         if not others:
@@ -369,6 +380,7 @@ BUTTONS: dict[str, ButtonHandler] = {
     "ask": _await_input,
     "resolve": _await_input,
     "time": _await_input,
+    "estimate": _await_input,  # the estimate itself: handlers/estimates.py
     "reply": _await_input,
     "reassign": _reassign,
     "to": _reassign,
@@ -437,6 +449,7 @@ async def log_time_from_text(
     if not outcome.ok or outcome.ticket is None:
         await explain(update, context, user, outcome)
         return True
+    await check_envelopes(services)  # an envelope alert due now is told now, not in 5 min
     text = t(
         language,
         "time.logged",
@@ -451,6 +464,8 @@ async def log_time_from_text(
         warning = t(language, key, field=field.name(language), code=field.code)
         text = Html(f"{text}\n\n{warning}")
     await reply(update, context, text)
+    if outcome.over_run:  # past the approved estimate: a revised one is due
+        await announce_over_run(services, outcome.ticket.id)
     return True
 
 

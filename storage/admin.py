@@ -160,11 +160,12 @@ async def cancel_federation_invites(
 
 @dataclass(frozen=True)
 class UserFilter:
-    """Which users /users lists: all, a role, a federation, or the revoked ones."""
+    """Which users /users lists: all, a role, a federation, the managers, or the revoked ones."""
 
     role: Role | None = None
     federation_id: int | None = None
     revoked: bool = False
+    manager: bool = False  # the federations' managers (contacts with the flag)
 
     def where(self) -> tuple[str, list[object]]:
         """The WHERE clause and its arguments (no user text in the SQL)."""
@@ -178,6 +179,8 @@ class UserFilter:
             args.append(self.federation_id)
         if self.revoked:
             clauses.append("NOT active")
+        if self.manager:
+            clauses.append("manager = 1 AND role = 'contact'")
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
@@ -280,6 +283,7 @@ class PendingInvite(Record):
     created_by_name: str | None
     created_at: datetime
     expires_at: datetime
+    manager: bool = False  # registers a manager of the federation
 
 
 async def pending_invites(
@@ -287,7 +291,7 @@ async def pending_invites(
 ) -> list[PendingInvite]:
     """The invites that can still be opened, newest first (through the partial index)."""
     async with conn.execute(
-        "SELECT i.id, i.role, i.created_at, i.expires_at, f.code AS federation_code,"
+        "SELECT i.id, i.role, i.manager, i.created_at, i.expires_at, f.code AS federation_code,"
         " u.full_name AS created_by_name,"
         " (SELECT group_concat(e.code, ' ') FROM invite_fields x"
         "   JOIN expertise_fields e ON e.id = x.field_id WHERE x.invite_id = i.id) AS codes"

@@ -20,6 +20,7 @@ class TicketStatus(StrEnum):
     ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"
     WAITING = "waiting"
+    AWAITING_APPROVAL = "awaiting_approval"  # an estimate waits for the federation
     RESOLVED = "resolved"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -30,6 +31,7 @@ OPEN_STATUSES = (
     TicketStatus.ASSIGNED,
     TicketStatus.IN_PROGRESS,
     TicketStatus.WAITING,
+    TicketStatus.AWAITING_APPROVAL,
 )
 
 
@@ -101,6 +103,7 @@ class User(Record):
     active: bool
     blocked_at: datetime | None
     created_at: datetime
+    manager: bool = False  # a contact who answers for their federation (approves, sees all)
 
 
 class ExpertiseField(Record):
@@ -131,6 +134,7 @@ class Invite(Record):
     used_by: int | None
     used_at: datetime | None
     revoked_at: datetime | None
+    manager: bool = False  # registers a manager of the federation (a contact with the flag)
 
 
 class Attachment(Record):
@@ -273,3 +277,103 @@ class TimeEntryLine(Record):
     reference: str
     subject: str
     federation_id: int
+
+
+# -- the member federation (issue 14) ---------------------------------------------------------
+
+
+class ApprovalKind(StrEnum):
+    """Which estimates a federation approves."""
+
+    EVERY = "every"  # every estimate (the default)
+    HOURS = "hours"  # those whose upper bound is above a number of hours
+    AMOUNT = "amount"  # those whose upper amount is above a number of dollars
+    OFF = "off"  # none
+
+
+class ApprovalPolicy(Record):
+    """A federation's approval policy; `threshold`: minutes (hours) or cents (amount), else 0."""
+
+    kind: ApprovalKind = ApprovalKind.EVERY
+    threshold: int = 0
+
+
+class EstimateStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    SUPERSEDED = "superseded"  # a newer estimate of the ticket replaced it before a decision
+
+
+class Quote(Record):
+    """An estimate's bounds priced at an hourly rate (bot.rules.estimates.quote), as stored."""
+
+    low_minutes: int
+    high_minutes: int
+    hourly_rate_cents: int
+    low_amount_cents: int
+    high_amount_cents: int
+
+
+class Estimate(Record):
+    """A lead's estimate of a ticket, priced at the field's rate of the day it was sent."""
+
+    id: int
+    ticket_id: int
+    low_minutes: int
+    high_minutes: int
+    hourly_rate_cents: int
+    low_amount_cents: int
+    high_amount_cents: int
+    note: str | None
+    created_by: int
+    created_at: datetime
+    status: EstimateStatus
+    decided_by: int | None  # who approved, refused or superseded it; None: the policy approved
+    decided_at: datetime | None
+    reason: str | None
+    revision_of: int | None
+
+
+class TimeLogged(Record):
+    """The time logged on a ticket: minutes, and cents at each entry's own rate."""
+
+    minutes: int = 0
+    cents: int = 0
+
+
+class EnvelopeKind(StrEnum):
+    HOURS = "hours"  # amount in minutes
+    DOLLARS = "dollars"  # amount in cents
+
+
+class Envelope(Record):
+    """A federation's bank of hours or dollars for a year, for all its fields or for one."""
+
+    id: int
+    federation_id: int
+    year: int
+    field_id: int | None
+    kind: EnvelopeKind
+    amount: int  # minutes or cents
+    created_by: int
+    created_at: datetime
+
+
+class Commitment(Record):
+    """A ticket's latest approved estimate beside the time logged on it, for its envelopes."""
+
+    ticket_id: int
+    high_minutes: int
+    high_amount_cents: int
+    logged_minutes: int
+    logged_cents: int
+
+
+class EnvelopeFacts(Record):
+    """What an envelope's use is computed from: the year's time entries (minutes, and cents at
+    each entry's rate) and the commitments of the tickets it covers."""
+
+    used_minutes: int = 0
+    used_cents: int = 0
+    commitments: tuple[Commitment, ...] = ()

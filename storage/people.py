@@ -116,6 +116,49 @@ async def admins_to_tell(
     return sorted(admins.items())
 
 
+# -- federation managers ----------------------------------------------------------------------
+
+
+async def set_manager(conn: aiosqlite.Connection, user_id: int, manager: bool) -> bool:
+    """Make a contact a manager of their federation, or a plain contact again; False if they
+    already were, or are not a contact. (Giving a role clears it: make the manager after.)"""
+    cur = await conn.execute(
+        "UPDATE users SET manager = ? WHERE id = ? AND role = 'contact' AND manager <> ?",
+        (int(manager), user_id, int(manager)),
+    )
+    return cur.rowcount == 1
+
+
+async def managers_of(conn: aiosqlite.Connection, federation_id: int) -> list[User]:
+    """The active managers of a federation, by name (those who approve and are told)."""
+    async with conn.execute(
+        "SELECT * FROM users WHERE federation_id = ? AND manager = 1 AND role = 'contact'"
+        " AND active ORDER BY full_name COLLATE NAME, id",
+        (federation_id,),
+    ) as cur:
+        return [User.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def has_managers(conn: aiosqlite.Connection, federation_id: int) -> bool:
+    """Whether a federation has an active manager (else the contact who filed approves)."""
+    async with conn.execute(
+        "SELECT 1 FROM users WHERE federation_id = ? AND manager = 1 AND role = 'contact'"
+        " AND active LIMIT 1",
+        (federation_id,),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def list_managers(conn: aiosqlite.Connection) -> list[User]:
+    """Every active manager, by federation then name."""
+    async with conn.execute(
+        "SELECT u.* FROM users u JOIN federations f ON f.id = u.federation_id"
+        " WHERE u.manager = 1 AND u.role = 'contact' AND u.active"
+        " ORDER BY f.code, u.full_name COLLATE NAME, u.id"
+    ) as cur:
+        return [User.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
 # -- fields of expertise ----------------------------------------------------------------------
 
 
@@ -201,11 +244,21 @@ async def create_invite(
     expires_at: datetime,
     federation_id: int | None = None,
     field_ids: Iterable[int] = (),
+    manager: bool = False,
 ) -> int:
+    """A new invite; `manager`: it registers a manager of the federation (contacts only)."""
     cur = await conn.execute(
-        "INSERT INTO invites (token_hash, role, federation_id, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (token_hash, role.value, federation_id, created_by, utc_text(now), utc_text(expires_at)),
+        "INSERT INTO invites (token_hash, role, federation_id, created_by, created_at,"
+        " expires_at, manager) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            token_hash,
+            role.value,
+            federation_id,
+            created_by,
+            utc_text(now),
+            utc_text(expires_at),
+            int(manager),
+        ),
     )
     invite_id = cur.lastrowid
     assert invite_id is not None

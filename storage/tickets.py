@@ -117,6 +117,26 @@ async def count_contact_tickets(conn: aiosqlite.Connection, contact_id: int) -> 
     return int(row[0]) if row else 0
 
 
+async def federation_tickets(
+    conn: aiosqlite.Connection, federation_id: int, limit: int, offset: int = 0
+) -> list[Ticket]:
+    """Every ticket of a federation (what its managers see), newest first."""
+    async with conn.execute(
+        "SELECT * FROM tickets WHERE federation_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (federation_id, limit, offset),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [Ticket.model_validate(dict(r)) for r in rows]
+
+
+async def count_federation_tickets(conn: aiosqlite.Connection, federation_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM tickets WHERE federation_id = ?", (federation_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def ticket_attachments(conn: aiosqlite.Connection, ticket_id: int) -> list[Attachment]:
     async with conn.execute(
         "SELECT kind, file_id, file_unique_id, file_name, mime_type, file_size"
@@ -196,6 +216,8 @@ async def set_rating_comment(conn: aiosqlite.Connection, ticket_id: int, comment
     )
 
 
+# The states of a ticket someone holds and still works on (its estimate awaiting approval too).
+_HELD = "'assigned', 'in_progress', 'waiting', 'awaiting_approval'"
 URGENCY_ORDER = "CASE urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END"
 
 
@@ -214,11 +236,11 @@ async def lead_queue(
     """
     fields = sorted(set(field_ids))
     if everything:
-        where, args = "status IN ('new', 'assigned', 'in_progress', 'waiting')", []
+        where, args = f"status IN ('new', {_HELD})", []
     else:
         marks = ",".join("?" * len(fields)) or "NULL"
         where = (
-            "(assignee_id = ? AND status IN ('assigned', 'in_progress', 'waiting'))"
+            f"(assignee_id = ? AND status IN ({_HELD}))"
             f" OR (status = 'new' AND field_id IN ({marks}))"
         )
         args = [lead_id, *fields]

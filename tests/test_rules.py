@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import product
 
 import pytest
@@ -15,9 +15,21 @@ from bot.rules.forms import (
     validate_description,
     validate_subject,
 )
-from bot.rules.workflow import RULES, Action, Actor, Refusal, Relation, decide, relations
+from bot.rules.workflow import (
+    Action,
+    Actor,
+    LogBlock,
+    Refusal,
+    Relation,
+    after_estimate,
+    can_view,
+    decide,
+    log_blocker,
+    may_log,
+    relations,
+)
 from bot.ui import callbacks as cb
-from storage.models import Role, TicketStatus
+from storage.models import Role, TicketStatus, Urgency, User
 from tests.flows import ticket_record
 
 TODAY = date(2026, 11, 28)
@@ -109,8 +121,10 @@ def test_unpack_accepts_only_what_pack_makes(data: str) -> None:
 
 
 ACTORS = {
-    "owner": Actor(10, Role.CONTACT),
-    "other_contact": Actor(11, Role.CONTACT),
+    "owner": Actor(10, Role.CONTACT, federation_id=1),
+    "other_contact": Actor(11, Role.CONTACT, federation_id=1),
+    "manager": Actor(12, Role.CONTACT, federation_id=1, manager=True),
+    "other_manager": Actor(13, Role.CONTACT, federation_id=2, manager=True),
     "assignee": Actor(20, Role.LEAD, frozenset({1})),
     "field_lead": Actor(21, Role.LEAD, frozenset({1})),
     "other_lead": Actor(22, Role.LEAD, frozenset({2})),
@@ -120,39 +134,70 @@ ACTORS = {
 
 
 S = TicketStatus
-OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
+A = S.AWAITING_APPROVAL
+OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, A}
 WORKED = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
-# Written from DESIGN.md's diagram, independently of bot.rules.workflow.RULES.
-EXPECTED: dict[Action, tuple[set[TicketStatus], set[str]]] = {
-    Action.TAKE: ({S.NEW}, {"field_lead", "assignee", "admin"}),
-    Action.REASSIGN: (OPEN, {"assignee", "admin"}),
-    Action.START: ({S.ASSIGNED, S.WAITING}, {"assignee", "admin"}),
-    Action.ASK: (WORKED, {"assignee", "admin"}),
-    Action.ANSWER: ({S.WAITING}, {"owner"}),
-    Action.RESOLVE: (WORKED, {"assignee", "admin"}),
-    Action.CONFIRM: ({S.RESOLVED}, {"owner"}),
-    Action.REOPEN: ({S.RESOLVED}, {"owner", "admin"}),
-    Action.CANCEL: (OPEN, {"owner"}),
-    Action.AUTO_CLOSE: ({S.RESOLVED}, {"system"}),
+STAYS = None  # the state does not change
+# Written from DESIGN.md's diagram and issue 14, independently of bot.rules.workflow.RULES: the
+# states an action starts from, who may do it ("approver": the federation's managers, or the
+# contact who filed when it has none), and where it leads.
+EXPECTED: dict[Action, tuple[set[TicketStatus], set[str], TicketStatus | None]] = {
+    Action.TAKE: ({S.NEW}, {"field_lead", "assignee", "admin"}, S.ASSIGNED),
+    Action.REASSIGN: (OPEN, {"assignee", "admin"}, STAYS),  # new → assigned, below
+    Action.START: ({S.ASSIGNED, S.WAITING}, {"assignee", "admin"}, S.IN_PROGRESS),
+    Action.ASK: (WORKED, {"assignee", "admin"}, S.WAITING),
+    Action.ANSWER: ({S.WAITING}, {"owner"}, S.IN_PROGRESS),
+    Action.RESOLVE: (WORKED, {"assignee", "admin"}, S.RESOLVED),
+    Action.CONFIRM: ({S.RESOLVED}, {"owner"}, S.CLOSED),
+    Action.REOPEN: ({S.RESOLVED}, {"owner", "admin"}, S.IN_PROGRESS),
+    Action.CANCEL: (OPEN, {"owner"}, S.CANCELLED),
+    Action.AUTO_CLOSE: ({S.RESOLVED}, {"system"}, S.CLOSED),
+    # A new estimate while one awaits approval replaces it.
+    Action.ESTIMATE: (WORKED | {A}, {"assignee", "admin"}, A),
+    Action.APPROVE: ({A}, {"approver"}, S.IN_PROGRESS),
+    Action.REFUSE: ({A}, {"approver"}, S.ASSIGNED),  # back to the lead
+}
+# A critical request is worked at once: its estimate leaves it where it is, and its managers
+# may decide later, even once it is resolved or closed.
+EXPECTED_CRITICAL: dict[Action, tuple[set[TicketStatus], set[str], TicketStatus | None]] = {
+    **EXPECTED,
+    Action.ESTIMATE: (WORKED, {"assignee", "admin"}, STAYS),
+    Action.APPROVE: (WORKED | {S.RESOLVED, S.CLOSED}, {"approver"}, STAYS),
+    Action.REFUSE: (WORKED | {S.RESOLVED, S.CLOSED}, {"approver"}, STAYS),
 }
 
 
+def _expected(
+    action: Action, status: TicketStatus, who: str, urgency: Urgency, managed: bool
+) -> TicketStatus | None:
+    """Where the action leads, or None if it must be refused."""
+    table = EXPECTED_CRITICAL if urgency is Urgency.CRITICAL else EXPECTED
+    statuses, people, target = table[action]
+    if urgency is Urgency.CRITICAL and status is A:  # cannot happen; leaves A as any would
+        statuses, people, target = EXPECTED[action]
+    if "approver" in people:
+        people = people | {"manager" if managed else "owner"}
+    # A new ticket has nobody assigned: the "assignee" actor is then only a lead of the field.
+    if who == "assignee" and status is S.NEW and action is not Action.TAKE:
+        people = people - {"assignee"}
+    if status not in statuses or who not in people:
+        return None
+    if action is Action.REASSIGN and status is S.NEW:
+        return S.ASSIGNED
+    return target or status
+
+
+@pytest.mark.parametrize("managed", [True, False], ids=["managed", "unmanaged"])
+@pytest.mark.parametrize("urgency", [Urgency.NORMAL, Urgency.CRITICAL])
 @pytest.mark.parametrize(("action", "status", "who"), list(product(Action, TicketStatus, ACTORS)))
 def test_every_transition_from_every_state_by_every_role(
-    action: Action, status: TicketStatus, who: str
+    action: Action, status: TicketStatus, who: str, urgency: Urgency, managed: bool
 ) -> None:
-    # A new ticket has nobody assigned: the "assignee" actor is then only a lead of the field.
     ticket = ticket_record(status, assignee=None if status is S.NEW else 20)
-    statuses, people = EXPECTED[action]
-    if who == "assignee" and status is S.NEW and action is Action.TAKE:
-        people = people | {"assignee"}
-    elif who == "assignee" and status is S.NEW:
-        people = people - {"assignee"}
-    standing = relations(ACTORS[who], ticket)
-    if status in statuses and who in people:
-        expected = RULES[action].target or status
-        if action is Action.REASSIGN and status is S.NEW:
-            expected = S.ASSIGNED
+    ticket = ticket.model_copy(update={"urgency": urgency})
+    standing = relations(ACTORS[who], ticket, federation_managed=managed)
+    expected = _expected(action, status, who, urgency, managed)
+    if expected is not None:
         assert decide(action, ticket, standing) == expected
     else:
         with pytest.raises(Refusal):
@@ -175,3 +220,76 @@ def test_who_stands_where() -> None:
         decide(Action.TAKE, ticket_record(TicketStatus.ASSIGNED), frozenset({Relation.FIELD_LEAD}))
     with pytest.raises(Refusal, match="not_allowed"):
         decide(Action.TAKE, ticket, frozenset({Relation.OWNER}))
+
+
+def test_managers_and_approvers() -> None:
+    ticket = ticket_record(TicketStatus.IN_PROGRESS)
+    manager, owner = ACTORS["manager"], ACTORS["owner"]
+    assert relations(manager, ticket) == {Relation.MANAGER, Relation.APPROVER}
+    assert relations(owner, ticket) == {Relation.OWNER}
+    # Without a manager, the contact who filed approves; by default a federation is taken as
+    # managed, so that a caller who forgot to ask makes no contact an approver.
+    assert relations(owner, ticket, federation_managed=False) == {
+        Relation.OWNER,
+        Relation.APPROVER,
+    }
+    # A manager who filed the request is its owner and one of its approvers.
+    own = Actor(10, Role.CONTACT, federation_id=1, manager=True)
+    assert relations(own, ticket) == {Relation.OWNER, Relation.MANAGER, Relation.APPROVER}
+    # Another federation's manager, and a manager's flag on someone not a contact: nothing.
+    assert relations(ACTORS["other_manager"], ticket) == set()
+    assert relations(Actor(20, Role.LEAD, frozenset(), 1, manager=True), ticket) == {
+        Relation.ASSIGNEE
+    }
+    # A manager sees every request of the federation, reads it, and neither cancels nor writes.
+    assert can_view(relations(manager, ticket))
+    assert not can_view(relations(ACTORS["other_manager"], ticket))
+    assert not can_view(relations(ACTORS["other_contact"], ticket))
+    with pytest.raises(Refusal, match="not_allowed"):
+        decide(Action.CANCEL, ticket, relations(manager, ticket))
+
+
+def test_actors_of_users() -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    values = {
+        "id": 12,
+        "role": Role.CONTACT,
+        "federation_id": 1,
+        "full_name": "Gisèle",
+        "username": None,
+        "language": "fr",
+        "active": True,
+        "blocked_at": None,
+        "created_at": now,
+    }
+    assert Actor.of(User(**values, manager=True)) == ACTORS["manager"]
+    assert not Actor.of(User(**values)).manager
+    lead = User(**{**values, "role": Role.LEAD, "federation_id": None}, manager=True)
+    assert Actor.of(lead, frozenset({1})) == Actor(12, Role.LEAD, frozenset({1}))
+
+
+@pytest.mark.parametrize("status", sorted(WORKED | {A}))
+def test_where_an_estimate_leaves_a_ticket(status: TicketStatus) -> None:
+    who = frozenset({Relation.ASSIGNEE})
+    ticket = ticket_record(status)
+    assert after_estimate(ticket, who, approval_needed=True) is A
+    # No approval wanted: approved at once, work goes on.
+    expected = S.IN_PROGRESS if status is A else status
+    assert after_estimate(ticket, who, approval_needed=False) is expected
+    if status is not A:
+        critical = ticket.model_copy(update={"urgency": Urgency.CRITICAL})
+        assert after_estimate(critical, who, approval_needed=True) is status
+    with pytest.raises(Refusal, match="not_allowed"):
+        after_estimate(ticket, frozenset({Relation.OWNER}), approval_needed=False)
+
+
+def test_time_waits_for_approval() -> None:
+    waiting = ticket_record(A)
+    assert log_blocker(waiting, over_run_waiting=False) is LogBlock.AWAITING_APPROVAL
+    assert not may_log(waiting, over_run_waiting=False)
+    worked = ticket_record(S.IN_PROGRESS)
+    assert may_log(worked, over_run_waiting=False)
+    assert log_blocker(worked, over_run_waiting=True) is LogBlock.OVER_RUN
+    # An urgent intervention never waits on paperwork.
+    critical = worked.model_copy(update={"urgency": Urgency.CRITICAL})
+    assert may_log(critical, over_run_waiting=True)

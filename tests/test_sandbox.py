@@ -189,7 +189,11 @@ def test_the_demo_has_federations_and_a_lead_with_a_rate_in_every_field(
 
 def test_the_demo_has_three_months_of_requests_in_every_state(db: sqlite3.Connection) -> None:
     rows = db.execute("SELECT status, created_at, federation_id FROM tickets").fetchall()
-    assert {status for status, _, _ in rows} == {s.value for s in TicketStatus}
+    # Not reachable through the bot yet: the demo replays the bot's own flows, and no handler
+    # sends an estimate yet (issue 14). When one does, the demo gains a request awaiting
+    # approval and this exception goes.
+    not_yet = {TicketStatus.AWAITING_APPROVAL.value}
+    assert {status for status, _, _ in rows} == {s.value for s in TicketStatus} - not_yet
     created = sorted(datetime.fromisoformat(c) for _, c, _ in rows)
     now = datetime.now(UTC)
     assert now - created[0] >= timedelta(days=85) and created[-1] <= now

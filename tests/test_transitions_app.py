@@ -11,10 +11,12 @@ from storage.models import TicketStatus
 from tests import flows
 
 S = TicketStatus
-OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
+A = S.AWAITING_APPROVAL
+OPEN = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, A}
 WORKED = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
 # (button, follow-up message or None): allowed states, who may, and the state it leads to.
-ACTIONS: dict[str, tuple[str | None, set[TicketStatus], set[str], TicketStatus | None]] = {
+Case = tuple[str | None, set[TicketStatus], set[str], TicketStatus | None]
+ACTIONS: dict[str, Case] = {
     "take": (None, {S.NEW}, {"field_lead", "admin"}, S.ASSIGNED),
     "start": (None, {S.ASSIGNED, S.WAITING}, {"assignee", "admin"}, S.IN_PROGRESS),
     "ask": ("Une question?", WORKED, {"assignee", "admin"}, S.WAITING),
@@ -22,28 +24,47 @@ ACTIONS: dict[str, tuple[str | None, set[TicketStatus], set[str], TicketStatus |
     "confirm": (None, {S.RESOLVED}, {"owner"}, S.CLOSED),
     "reopen": (None, {S.RESOLVED}, {"owner", "admin"}, S.IN_PROGRESS),
     "cancelok": (None, OPEN, {"owner"}, S.CANCELLED),
+    # Issue 14: the lead's estimate, the approver's decision (the "manager" below approves).
+    "estimate": ("6h", WORKED | {A}, {"assignee", "admin"}, A),
+    "approve": (None, {A}, {"manager"}, S.IN_PROGRESS),
+    "refuse": ("Trop cher pour cette année.", {A}, {"manager"}, S.ASSIGNED),
 }
+# The approver's buttons are on the estimate (`e:`), the others on the ticket (`t:`).
+BUTTON = {"approve": "e:ok:1", "refuse": "e:no:1"}
 
 
-async def _set(bot: Emulator, status: TicketStatus, assignee: int | None) -> None:
+async def _set(bot: Emulator, status: TicketStatus, assignee: int | None, lead: int) -> None:
+    """Ticket 1 in `status`, with one estimate (number 1) pending, whatever the state."""
     async with bot.services.db.transaction() as conn:
         await conn.execute(
             "UPDATE tickets SET status = ?, assignee_id = ?, rating = NULL WHERE id = 1",
             (status.value, assignee),
         )
         await conn.execute("DELETE FROM pending_inputs")
+        await conn.execute("DELETE FROM approval_reminders")
+        await conn.execute("DELETE FROM estimates")
+        await conn.execute(
+            "INSERT INTO estimates (id, ticket_id, low_minutes, high_minutes, hourly_rate_cents,"
+            " low_amount_cents, high_amount_cents, created_by, created_at, status)"
+            " VALUES (1, 1, 360, 360, 0, 0, 0, ?, '2026-11-24T19:00:00.000000+00:00', 'pending')",
+            (lead,),
+        )
 
 
 @pytest.mark.parametrize("state", list(TicketStatus))
 async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus) -> None:
     boss, marie, jean, luc = await flows.world(bot)
     paul = await flows.contact(bot, boss, 2002, "Paul")
+    gisele = await flows.contact(bot, boss, 2003, "Gisèle")
+    made = await boss.send(f"/role {gisele.id} gestionnaire CQCH")  # the federation's manager
+    assert "gestionnaire" in made[-1].text
     eve = await flows.lead(bot, boss, 3003, "Eve", "hr")
     await flows.file_request(marie)
     assignee = None if state is S.NEW else jean.id
     people: dict[str, Person] = {
         "owner": marie,
         "other_contact": paul,
+        "manager": gisele,  # of the same federation: reads the request, does not act on it
         "assignee": jean,
         "field_lead": luc,
         "other_lead": eve,
@@ -51,11 +72,12 @@ async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus)
     }
     for action, (follow_up, states, allowed, target) in ACTIONS.items():
         for role, person in people.items():
-            await _set(bot, state, assignee)
+            await _set(bot, state, assignee, jean.id)
             roles = {role} | ({"field_lead"} if role == "assignee" else set())
             may = state in states and bool(roles & allowed)
             before = len(person.chat)
-            await person.press(f"t:{action}:1", person.chat[-1] if person.chat else None)
+            data = BUTTON.get(action, f"t:{action}:1")
+            await person.press(data, person.chat[-1] if person.chat else None)
             answered = person.last_answer is not None and bool(person.last_answer.text)
             if may and follow_up:
                 await person.send(follow_up)

@@ -20,7 +20,7 @@ from bot.rules.durations import format_duration
 from bot.rules.money import dollars
 from bot.rules.periods import describe
 from bot.ui.i18n import Html, plain, t, tn
-from storage.models import ExpertiseField, Federation
+from storage.models import Estimate, ExpertiseField, Federation
 
 
 def billing_workbook(
@@ -29,15 +29,18 @@ def billing_workbook(
     fields: Mapping[int, ExpertiseField],
     federations: Mapping[int, Federation],
     language: str,
+    estimates: Mapping[int, Estimate] | None = None,
 ) -> bytes:
     """The statement as a spreadsheet: a summary sheet, one sheet per federation billed, and
-    the time logged without a rate (if any) on a sheet of its own."""
+    the time logged without a rate (if any) on a sheet of its own. `estimates`: the latest
+    approved estimate of the requests that have one, set beside their actual time."""
     book = _Book(
         Workbook(write_only=True),
         fields,
         federations,
         language,
         describe(statement.period, language),
+        estimates or {},
     )
     ordered = billed_federations(statement, federations)
     _summary_sheet(book, statement, ordered)
@@ -57,6 +60,7 @@ class _Book:
     federations: Mapping[int, Federation]
     language: str
     period: str  # the period in words
+    estimates: Mapping[int, Estimate]  # by ticket: the latest approved one
 
     def text(self, key: str, **values: object) -> str:
         """A `billing.<key>` text, without markup."""
@@ -160,8 +164,9 @@ def _federation_sheet(book: _Book, part: FederationStatement) -> None:
     detail = book.columns(
         "date", "ticket", "subject", "field", "lead", "note", "minutes", "hours", "rate", "amount"
     )
-    by_ticket: list[str | None] = [None, *detail[1:3], None, None, None, *detail[6:8], None]
-    by_ticket.append(detail[9])
+    estimate, estimated = book.columns("estimate", "estimate_amount")
+    by_ticket: list[str | None] = [None, *detail[1:3], None, estimate, None, *detail[6:8]]
+    by_ticket += [estimated, detail[9]]
     federation = book.federations.get(part.federation_id)
     code = federation.code if federation else str(part.federation_id)
     sheet = Sheet(
@@ -199,23 +204,33 @@ def _federation_sheet(book: _Book, part: FederationStatement) -> None:
     subjects = {entry.ticket_id: (entry.reference, entry.subject) for entry, _ in part.entries}
     for ticket_id, tally in sorted(part.by_ticket.items(), key=lambda item: subjects[item[0]][0]):
         reference, subject = subjects[ticket_id]
+        approved = book.estimates.get(ticket_id)
         sheet.row(
             [
                 None,
                 reference,
                 subject,
                 None,
-                None,
+                _hours_range(approved, book.language) if approved else None,
                 None,
                 tally.minutes,
                 spent(tally.minutes),
-                None,
+                dollars(approved.high_amount_cents) if approved else None,
                 tally.amount,
             ]
         )
     sheet.row([text("total"), None, None, None, None, None, *total], bold=True)
     sheet.blank()
     sheet.note(text("note"))
+
+
+def _hours_range(estimate: Estimate, language: str) -> str:
+    """An approved estimate's hours: `6 h`, `4 h à 6 h`."""
+    high = format_duration(estimate.high_minutes, language)
+    if estimate.low_minutes == estimate.high_minutes:
+        return plain(high)
+    low = format_duration(estimate.low_minutes, language)
+    return plain(t(language, "document.estimate_range", low=low, high=high))
 
 
 def _unrated_sheet(book: _Book, statement: Statement) -> None:

@@ -25,8 +25,9 @@ class BadDuration(ValueError):
         self.problem = problem
 
 
-def parse_duration(text: str) -> int:
-    """Minutes in `text`; BadDuration if unreadable, zero, negative or over 24 h."""
+def parse_duration(text: str, max_minutes: int = MAX_MINUTES) -> int:
+    """Minutes in `text`; BadDuration if unreadable, zero, negative or over `max_minutes` (24 h:
+    one time entry; estimates and envelopes read longer ones)."""
     cleaned = " ".join(text.lower().split())
     if cleaned.startswith("-"):
         raise BadDuration("negative")
@@ -48,7 +49,7 @@ def parse_duration(text: str) -> int:
     total = int(minutes)
     if total <= 0:
         raise BadDuration("zero")
-    if total > MAX_MINUTES:
+    if total > max_minutes:
         raise BadDuration("too_long")
     return total
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.models import Role, Ticket, TicketStatus
+from storage.models import Role, Ticket, TicketStatus, Urgency, User
 
 S = TicketStatus
 
@@ -21,6 +21,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CANCEL = "cancel"
     AUTO_CLOSE = "auto_close"
+    ESTIMATE = "estimate"  # the lead sends an estimate (hours × the field's rate)
+    APPROVE = "approve"  # the federation agrees to the estimate
+    REFUSE = "refuse"  # the federation refuses it (with a reason)
 
 
 class Relation(StrEnum):
@@ -31,6 +34,10 @@ class Relation(StrEnum):
     FIELD_LEAD = "field_lead"  # a lead of its field of expertise (or an admin for admin fields)
     ADMIN = "admin"
     SYSTEM = "system"  # the bot itself (scheduled jobs)
+    MANAGER = "manager"  # a manager of its federation: sees it, does not write in it
+    # Who decides on its estimates: its federation's managers, or the contact who filed it
+    # when the federation has none.
+    APPROVER = "approver"
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,18 @@ class Actor:
     user_id: int | None
     role: Role | None
     field_ids: frozenset[int] = frozenset()
+    federation_id: int | None = None
+    manager: bool = False  # a contact who manages `federation_id`
 
     @classmethod
     def system(cls) -> Actor:
         return cls(None, None)
+
+    @classmethod
+    def of(cls, user: User, field_ids: frozenset[int] = frozenset()) -> Actor:
+        """A user as an actor; `field_ids`: the fields they lead."""
+        manager = user.manager and user.role is Role.CONTACT
+        return cls(user.id, user.role, field_ids, user.federation_id, manager)
 
 
 @dataclass(frozen=True)
@@ -57,8 +72,11 @@ def _rule(sources: set[TicketStatus], target: TicketStatus | None, *who: Relatio
     return Rule(frozenset(sources), target, frozenset(who))
 
 
-OPEN_STATES = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING})
+OPEN_STATES = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.AWAITING_APPROVAL})
 WORKED_STATES = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING}
+ESTIMABLE = WORKED_STATES | {S.AWAITING_APPROVAL}
+# A critical request's estimate may be decided on after the work, even once it is resolved.
+DECIDABLE_CRITICAL = WORKED_STATES | {S.RESOLVED, S.CLOSED}
 R = Relation
 
 RULES: dict[Action, Rule] = {
@@ -72,6 +90,17 @@ RULES: dict[Action, Rule] = {
     Action.REOPEN: _rule({S.RESOLVED}, S.IN_PROGRESS, R.OWNER, R.ADMIN),
     Action.CANCEL: _rule(set(OPEN_STATES), S.CANCELLED, R.OWNER),
     Action.AUTO_CLOSE: _rule({S.RESOLVED}, S.CLOSED, R.SYSTEM),
+    # From awaiting approval too: a new estimate supersedes the one not yet decided on.
+    Action.ESTIMATE: _rule(ESTIMABLE, S.AWAITING_APPROVAL, R.ASSIGNEE, R.ADMIN),
+    Action.APPROVE: _rule({S.AWAITING_APPROVAL}, S.IN_PROGRESS, R.APPROVER),
+    Action.REFUSE: _rule({S.AWAITING_APPROVAL}, S.ASSIGNED, R.APPROVER),  # back to the lead
+}
+# An urgent intervention never waits on paperwork: a critical request's estimate is still sent
+# for approval, but the request stays where it is, worked meanwhile, and so does the decision.
+CRITICAL_RULES: dict[Action, Rule] = {
+    Action.ESTIMATE: _rule(WORKED_STATES, None, R.ASSIGNEE, R.ADMIN),
+    Action.APPROVE: _rule(DECIDABLE_CRITICAL, None, R.APPROVER),
+    Action.REFUSE: _rule(DECIDABLE_CRITICAL, None, R.APPROVER),
 }
 
 
@@ -85,8 +114,27 @@ class Refusal(Exception):
         self.status = status
 
 
-def relations(actor: Actor, ticket: Ticket, admin_field: bool = False) -> frozenset[Relation]:
-    """Every way `actor` stands to `ticket`. `admin_field`: the field is routed to the admins."""
+def rule_for(action: Action, ticket: Ticket) -> Rule:
+    """The rule of `action` for this ticket: a critical one's estimates move nothing (but a
+    ticket already awaiting approval leaves that state as any other would)."""
+    if (
+        ticket.urgency is Urgency.CRITICAL
+        and ticket.status is not S.AWAITING_APPROVAL
+        and action in CRITICAL_RULES
+    ):
+        return CRITICAL_RULES[action]
+    return RULES[action]
+
+
+def relations(
+    actor: Actor, ticket: Ticket, admin_field: bool = False, *, federation_managed: bool = True
+) -> frozenset[Relation]:
+    """Every way `actor` stands to `ticket`. `admin_field`: the field is routed to the admins.
+
+    `federation_managed`: the ticket's federation has at least one (active) manager, who then
+    approve its estimates; without one, the contact who filed it does. It defaults to True so
+    that a caller who does not ask makes nobody an approver who is not a manager.
+    """
     if actor.user_id is None:
         return frozenset({Relation.SYSTEM})
     found = set()
@@ -96,6 +144,13 @@ def relations(actor: Actor, ticket: Ticket, admin_field: bool = False) -> frozen
             found.add(Relation.FIELD_LEAD)
     if actor.user_id == ticket.contact_id and actor.role is Role.CONTACT:
         found.add(Relation.OWNER)
+        if not federation_managed:
+            found.add(Relation.APPROVER)
+    manages = actor.manager and actor.federation_id == ticket.federation_id
+    if actor.role is Role.CONTACT and manages:
+        found.add(Relation.MANAGER)
+        if federation_managed:
+            found.add(Relation.APPROVER)
     if actor.role is Role.LEAD:
         if ticket.assignee_id == actor.user_id:
             found.add(Relation.ASSIGNEE)
@@ -109,7 +164,7 @@ def decide(action: Action, ticket: Ticket, who: frozenset[Relation]) -> TicketSt
 
     Rights are checked before the state, so that someone without rights learns nothing of it.
     """
-    rule = RULES[action]
+    rule = rule_for(action, ticket)
     if not rule.who & who:
         raise Refusal("not_allowed", action, ticket.status)
     if ticket.status not in rule.sources:
@@ -119,6 +174,51 @@ def decide(action: Action, ticket: Ticket, who: frozenset[Relation]) -> TicketSt
     return rule.target or ticket.status
 
 
+def after_estimate(
+    ticket: Ticket, who: frozenset[Relation], *, approval_needed: bool
+) -> TicketStatus:
+    """Where an estimate leaves `ticket` (Refusal as `decide`): awaiting approval when the
+    federation's policy wants one (a critical request stays where it is); when it wants none,
+    the estimate is approved at once and work goes on (in progress if it was awaiting one)."""
+    target = decide(Action.ESTIMATE, ticket, who)
+    if approval_needed:
+        return target
+    return S.IN_PROGRESS if ticket.status is S.AWAITING_APPROVAL else ticket.status
+
+
+class LogBlock(StrEnum):
+    """Why time may not be logged on a ticket for now."""
+
+    AWAITING_APPROVAL = "awaiting_approval"  # its estimate waits for the federation
+    OVER_RUN = "over_run"  # time passed the approved estimate: a revised one comes first
+
+
+def log_blocker(ticket: Ticket, over_run_waiting: bool) -> LogBlock | None:
+    """What stops `/log` on `ticket`, if anything (besides who logs and the ticket's state).
+
+    `over_run_waiting`: bot.rules.estimates.over_run of the time logged against the latest
+    approved estimate (a revised estimate, once approved, lifts it; while it awaits approval
+    the state stops `/log` already). A critical request is never stopped by an over-run: an
+    urgent intervention does not wait on paperwork.
+    """
+    if ticket.status is S.AWAITING_APPROVAL:
+        return LogBlock.AWAITING_APPROVAL
+    if over_run_waiting and ticket.urgency is not Urgency.CRITICAL:
+        return LogBlock.OVER_RUN
+    return None
+
+
+def may_log(ticket: Ticket, over_run_waiting: bool) -> bool:
+    """Whether time may be logged on `ticket` as far as estimates go (see `log_blocker`)."""
+    return log_blocker(ticket, over_run_waiting) is None
+
+
+VIEWERS = frozenset(
+    {Relation.OWNER, Relation.ASSIGNEE, Relation.FIELD_LEAD, Relation.ADMIN, Relation.MANAGER}
+)
+
+
 def can_view(who: frozenset[Relation]) -> bool:
-    """Whether someone may see a ticket: its contact, its leads, admins."""
-    return bool(who & {Relation.OWNER, Relation.ASSIGNEE, Relation.FIELD_LEAD, Relation.ADMIN})
+    """Whether someone may see a ticket: its contact, its leads, admins, its federation's
+    managers (who read it only: they act on it through estimates, never as its contact)."""
+    return bool(who & VIEWERS)

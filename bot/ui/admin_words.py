@@ -60,6 +60,9 @@ ROLES = _table(
         ),
     }
 )
+# /invite CODE manager, /role <user> manager CODE, /users managers: a federation's manager
+# (a contact with more rights, not a role of its own).
+MANAGER = _table({True: ("manager", "managers", "gestionnaire", "gestionnaires")})
 # /users <filter>
 EVERYONE = _table({True: ("all", "tous", "toutes")})
 REVOKED = _table(
@@ -107,6 +110,11 @@ def domain_action(word: str) -> str | None:
 
 def role(word: str) -> Role | None:
     return ROLES.get(plain_word(word))
+
+
+def means_manager(word: str) -> bool:
+    """Whether the word names a federation's manager (`manager`, `gestionnaire`, plurals)."""
+    return plain_word(word) in MANAGER
 
 
 def means_everyone(word: str) -> bool:

@@ -18,6 +18,7 @@ TICKET = "t"
 LANGUAGE = "lang"
 MENU = "m"
 QUEUE = "q"
+APPROVAL = "e"  # an approver's buttons on an estimate: e:ok|no|ask:<estimate id>
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from storage.models import Role
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
-    Role.LEAD: ("queue", "ticket", "log"),
+    Role.LEAD: ("queue", "ticket", "log", "estimate"),
     Role.ADMIN: (
         "queue",
         "ticket",
         "log",
+        "estimate",
         "federations",
         "addfederation",
         "federation",
@@ -31,8 +32,13 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "stats",
         "export",
         "billing",
+        "envelope",
+        "statement",
     ),
 }
+# A federation's manager is a contact with more rights: a contact's commands, then their own
+# (/report joins here as it is built).
+MANAGER_COMMANDS: tuple[str, ...] = (*BY_ROLE[Role.CONTACT], "envelope", "statement")
 
 
 # /help of a lead and of an admin, in sections (`guide.section_<name>`). An entry is a command
@@ -42,14 +48,17 @@ STEPS = ("step_federation", "step_rates", "step_invites")
 GENERAL = ("language", "help", "cancel", "start")
 HELP_SECTIONS: dict[Role, HelpSections] = {
     Role.LEAD: (
-        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log")),
+        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate")),
         ("general", GENERAL),
     ),
     Role.ADMIN: (
         # In the order a new coordination sets the service up: who, at what rate, then people.
         ("first_steps", STEPS),
-        ("daily", ("buttons", "queue", "ticket_staff", "log", "invites", "cancelinvite")),
-        ("monthly", ("stats", "export", "billing")),
+        (
+            "daily",
+            ("buttons", "queue", "ticket_staff", "log", "estimate", "invites", "cancelinvite"),
+        ),
+        ("monthly", ("stats", "export", "billing", "envelope_admin", "statement_admin")),
         (
             "people",
             (
@@ -73,15 +82,18 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
 }
 GUIDE_LINES = frozenset({"buttons", "reply_to_contact", "ticket_staff", *STEPS})
 # The buttons of a card a lead works with, as /help names them (`button.<name>`).
-CARD_BUTTONS = ("take", "start", "ask", "log_time", "resolve", "reassign", "history")
+CARD_BUTTONS = ("take", "start", "ask", "log_time", "resolve", "estimate", "reassign", "history")
 
 
-def commands_for(role: Role | None) -> tuple[str, ...]:
-    """The commands a role may use, its own first."""
+def commands_for(role: Role | None, *, manager: bool = False) -> tuple[str, ...]:
+    """The commands a role may use, its own first (`manager`: a contact who manages their
+    federation)."""
     own = BY_ROLE.get(role, ()) if role else ()
+    if manager and role is Role.CONTACT:
+        own = MANAGER_COMMANDS
     return own + tuple(c for c in EVERYONE if c not in own)
 
 
-def menu(role: Role | None, language: str) -> list[tuple[str, str]]:
+def menu(role: Role | None, language: str, *, manager: bool = False) -> list[tuple[str, str]]:
     """(command, description) pairs for Telegram's command menu."""
-    return [(name, t(language, f"cmd.{name}")) for name in commands_for(role)]
+    return [(name, t(language, f"cmd.{name}")) for name in commands_for(role, manager=manager)]

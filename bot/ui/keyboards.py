@@ -9,7 +9,7 @@ from typing import TypeAlias
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.rules.forms import MAX_ATTACHMENTS
-from bot.rules.workflow import Relation
+from bot.rules.workflow import ESTIMABLE, Relation
 from bot.ui import callbacks as cb
 from bot.ui.i18n import t
 from storage.models import Draft, ExpertiseField, FormStep, Ticket, TicketStatus, Urgency, User
@@ -129,12 +129,10 @@ def lead_actions(
             ]
         )
         rows.append([(t(language, "button.resolve"), _t(ticket.id, "resolve"))])
+    if works and status in ESTIMABLE:
+        rows.append([(t(language, "button.estimate"), _t(ticket.id, "estimate"))])
     # Reassign: the holder of an open ticket, or an admin (who may also give a new one).
-    holder = works and status in {
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.WAITING,
-    }
+    holder = works and status in ESTIMABLE
     if holder or (status is TicketStatus.NEW and Relation.ADMIN in who):
         # Nobody holds it yet: it is given, not given again (the same list of leads).
         label = "button.reassign" if ticket.assignee_id else "button.assign"
@@ -152,15 +150,23 @@ def contact_actions(ticket: Ticket, language: str) -> InlineKeyboardMarkup:
         rows.append([(t(language, "button.write"), _t(ticket.id, "reply"))])
     elif ticket.status not in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
         rows.append([(t(language, "button.reply"), _t(ticket.id, "reply"))])
-    if ticket.status in {
-        TicketStatus.NEW,
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.WAITING,
-    }:
+    if ticket.status in {TicketStatus.NEW, *ESTIMABLE}:
         rows.append([(t(language, "button.cancel_ticket"), _t(ticket.id, "cancel"))])
     rows.append([(t(language, "button.history"), _t(ticket.id, "hist", 0))])
     return keyboard(rows)
+
+
+def manager_actions(
+    ticket: Ticket, who: frozenset[Relation], language: str
+) -> InlineKeyboardMarkup:
+    """The buttons under someone else's request of a manager's federation: they read it (its
+    history), they neither cancel it nor write in it."""
+    return keyboard([[(t(language, "button.history"), _t(ticket.id, "hist", 0))]])
+
+
+def whole_federation(language: str) -> InlineKeyboardMarkup:
+    """Under a manager's /mytickets: every request of their federation."""
+    return keyboard([[(t(language, "button.whole_federation"), cb.pack(cb.MENU, "fed", 0))]])
 
 
 NOTICE = "n"  # the buttons are under the resolution message, not under the card
@@ -183,6 +189,23 @@ def resolution(ticket_id: int, language: str) -> InlineKeyboardMarkup:
 
 def reply(ticket_id: int, language: str) -> InlineKeyboardMarkup:
     return keyboard([[(t(language, "button.reply"), _t(ticket_id, "reply"))]])
+
+
+def estimate_button(ticket_id: int, language: str) -> InlineKeyboardMarkup:
+    """The lead's Estimate button alone (a revised estimate is due, or a question came)."""
+    return keyboard([[(t(language, "button.estimate"), _t(ticket_id, "estimate"))]])
+
+
+def approval(estimate_id: int, language: str) -> InlineKeyboardMarkup:
+    """An approver's buttons on an estimate (re-checked on the server when pressed)."""
+    rows = [
+        [
+            (t(language, "button.approve"), cb.pack(cb.APPROVAL, "ok", estimate_id)),
+            (t(language, "button.refuse"), cb.pack(cb.APPROVAL, "no", estimate_id)),
+        ],
+        [(t(language, "button.ask_lead"), cb.pack(cb.APPROVAL, "ask", estimate_id))],
+    ]
+    return keyboard(rows)
 
 
 def confirm_cancel(ticket_id: int, language: str) -> InlineKeyboardMarkup:

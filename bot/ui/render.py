@@ -53,10 +53,13 @@ STATE_SAID = {
     "resolve": TicketStatus.RESOLVED,
     "cancel": TicketStatus.CANCELLED,
     "auto_close": TicketStatus.CLOSED,
+    "estimate": TicketStatus.AWAITING_APPROVAL,
+    "approve": TicketStatus.IN_PROGRESS,
+    "refuse": TicketStatus.ASSIGNED,
 }
 # Notes that are the bot's own words (a duration, a rating), shown as they are; every other
 # note is what someone wrote, quoted apart from the state.
-PLAIN_NOTES = frozenset({"time", "rated"})
+PLAIN_NOTES = frozenset({"time", "rated", "estimate"})
 
 
 def event(entry: TicketEvent, language: str, *, for_contact: bool) -> Html:
@@ -165,6 +168,37 @@ def ticket_for_contact(
         t(language, "label.subject", value=ticket.subject),
         quote(ticket.description),
         *resolution(ticket, language),
+    ]
+    return Html("\n".join(lines))
+
+
+def ticket_for_manager(
+    ticket: Ticket,
+    *,
+    field: ExpertiseField,
+    contact: User | None,
+    assignee: User | None,
+    language: str,
+    tz: ZoneInfo,
+) -> Html:
+    """A request of their federation as a manager reads it (someone else's): who filed it, and
+    its state in the staff's words ("waiting for the contact", not "for your answer")."""
+    lines = [
+        t(language, "card.title", reference=ticket.reference, field=field.name(language)),
+        t(language, "label.status", value=status(ticket.status, language, for_contact=False)),
+        t(language, "label.filed_by", value=person(contact)),
+        t(language, "label.created", value=moment(ticket.created_at, language, tz)),
+        t(language, "label.urgency", value=urgency(ticket.urgency, language)),
+    ]
+    if assignee is not None:
+        lines.append(t(language, "label.assignee", value=person(assignee)))
+    if ticket.desired_date:
+        lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
+    lines += [
+        t(language, "label.subject", value=ticket.subject),
+        quote(ticket.description),
+        *resolution(ticket, language),
+        t(language, "card.read_only"),
     ]
     return Html("\n".join(lines))
 

@@ -6,17 +6,22 @@ import re
 
 from telegram import Update
 
+from bot.rules.durations import format_duration
+from bot.rules.estimates import parse_policy
+from bot.rules.money import dollars, money
 from bot.services import get_services
 from bot.ui import admin_words as words
+from bot.ui import render
 from bot.ui.i18n import t, tn
 from handlers.admin.shared import reply_lines
 from handlers.common import Context, members, reply
 from storage import admin as repo
-from storage import people
+from storage import estimates, people
 from storage.models import Role, User
 
 FEDERATION_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$")
 NAME_MAX = 120
+APPROVAL_WORDS = frozenset({"approval", "approbation"})  # /federation approval CODE threshold
 
 
 @members(Role.ADMIN)
@@ -58,11 +63,17 @@ async def list_federations(update: Update, context: Context, user: User) -> None
 
 @members(Role.ADMIN)
 async def federation_command(update: Update, context: Context, user: User) -> None:
-    """/federation rename <CODE> <name> | off <CODE> | on <CODE>"""
+    """/federation <CODE> | rename <CODE> <name> | off <CODE> | on <CODE>"""
     services = get_services(context)
     language = user.language
     args = context.args or []
+    if args and words.plain_word(args[0]) in APPROVAL_WORDS:
+        await _approval(update, context, user, args[1:])
+        return
     action = words.federation_action(args[0]) if args else None
+    if action is None and len(args) == 1:
+        await _show_federation(update, context, user, args[0].upper())
+        return
     code = args[1].upper() if len(args) > 1 else ""
     name = " ".join(" ".join(args[2:]).split())
     valid = FEDERATION_CODE.match(code) and (
@@ -94,3 +105,59 @@ async def federation_command(update: Update, context: Context, user: User) -> No
         else:
             text = t(language, "admin.federation_already_on", code=code)
     await reply(update, context, text)
+
+
+async def _show_federation(update: Update, context: Context, user: User, code: str) -> None:
+    """/federation <CODE>: the federation, its number of contacts and its managers."""
+    language = user.language
+    async with get_services(context).db.read() as conn:
+        federation = await people.federation_by_code(conn, code)
+        if federation is None:
+            await reply(update, context, t(language, "admin.federation_none", code=code[:20]))
+            return
+        counts = dict((f.id, n) for f, n in await people.list_federations(conn))
+        managers = await people.managers_of(conn, federation.id)
+    lines: list[str] = [
+        t(language, "federation.card_title", code=federation.code, name=federation.name),
+        tn(language, "federation.card_contact_count", counts.get(federation.id, 0)),
+    ]
+    if not federation.active:
+        lines.append(t(language, "admin.inactive"))
+    if managers:
+        lines.append(tn(language, "federation.card_manager_count", len(managers)))
+        lines += [
+            t(language, "federation.card_manager", person=render.person(m), id=m.id)
+            for m in managers
+        ]
+    else:
+        lines.append(t(language, "federation.card_no_manager", code=federation.code))
+    await reply_lines(update, context, lines)
+
+
+async def _approval(update: Update, context: Context, user: User, args: list[str]) -> None:
+    """/federation approval <CODE> <threshold>: which estimates the federation approves."""
+    language = user.language
+    code = args[0].upper() if args else ""
+    policy = parse_policy(" ".join(args[1:])) if len(args) > 1 else None
+    if not FEDERATION_CODE.match(code) or policy is None:
+        await reply(update, context, t(language, "admin.approval_usage"))
+        return
+    async with get_services(context).db.transaction() as conn:
+        federation = await people.federation_by_code(conn, code)
+        if federation is not None:
+            await estimates.set_approval_policy(conn, federation.id, policy)
+    if federation is None:
+        await reply(update, context, t(language, "admin.federation_none", code=code[:20]))
+        return
+    threshold = policy.threshold
+    await reply(
+        update,
+        context,
+        t(
+            language,
+            f"admin.approval_{policy.kind.value}",
+            code=code,
+            hours=format_duration(threshold, language),
+            amount=money(dollars(threshold), language),
+        ),
+    )

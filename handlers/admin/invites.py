@@ -6,10 +6,11 @@ from telegram import Update
 
 from bot import registration
 from bot.services import get_services
+from bot.ui import admin_words as words
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t, tn
-from handlers.admin.shared import SCOPE, ButtonHandler, only_argument, reply_lines
+from handlers.admin.shared import SCOPE, ButtonHandler, reply_lines
 from handlers.common import Context, members, refuse, reply
 from storage import admin as repo
 from storage import people
@@ -20,23 +21,28 @@ INVITES_SHOWN = 20
 
 @members(Role.ADMIN)
 async def invite_contact(update: Update, context: Context, user: User) -> None:
-    """/invite <CODE>: a single-use link that registers a contact of that federation."""
+    """/invite <CODE> [manager]: a single-use link that registers a contact of that federation
+    (with `manager` or `gestionnaire`: a manager of it)."""
     services = get_services(context)
     language = user.language
-    code = await only_argument(update, context, user, "usage.invite")
-    if code is None:
+    args = context.args or []
+    manager = len(args) == 2 and words.means_manager(args[1])
+    if len(args) not in {1, 2} or (len(args) == 2 and not manager):
+        await reply(update, context, t(language, "usage.invite"))
         return
+    code = args[0]
     async with services.db.read() as conn:
         federation = await people.federation_by_code(conn, code.upper())
     if federation is None or not federation.active:
         await reply(update, context, t(language, "federation.unknown", code=code[:20]))
         return
-    token = await registration.create_invite(services, user, federation=federation)
+    token = await registration.create_invite(
+        services, user, federation=federation, manager=manager
+    )
     link = registration.invite_link(services.bot_username, token)
+    key = "invite.manager" if manager else "invite.contact"
     await reply(
-        update,
-        context,
-        t(language, "invite.contact", link=link, code=federation.code, name=federation.name),
+        update, context, t(language, key, link=link, code=federation.code, name=federation.name)
     )
 
 
@@ -76,8 +82,9 @@ async def list_invites(update: Update, context: Context, user: User) -> None:
         return
     lines: list[str] = [t(language, "admin.invites_title", count=total)]
     for invite in pending:
+        kind = "manager" if invite.manager else "contact"
         what = (
-            t(language, "admin.invites_for_contact", code=invite.federation_code or "?")
+            t(language, f"admin.invites_for_{kind}", code=invite.federation_code or "?")
             if invite.role is Role.CONTACT
             else t(language, "admin.invites_for_lead", codes=", ".join(invite.field_codes) or "—")
         )

@@ -25,9 +25,11 @@ USERS_PAGE = 15
 
 
 async def _user_filter(conn: Connection, word: str) -> repo.UserFilter | None:
-    """`contact`, `lead`, `admin`, `revoked`, or a federation code."""
+    """`contact`, `lead`, `admin`, `manager`, `revoked`, or a federation code."""
     if words.means_everyone(word):
         return repo.UserFilter()
+    if words.means_manager(word):
+        return repo.UserFilter(manager=True)
     if (role := words.role(word)) is not None:
         return repo.UserFilter(role=role)
     if words.means_revoked(word):
@@ -42,6 +44,8 @@ def _filter_token(which: repo.UserFilter, federation: Federation | None) -> str:
         return which.role.value
     if which.revoked:
         return "revoked"
+    if which.manager:
+        return "manager"
     return federation.code if federation else "all"
 
 
@@ -84,6 +88,8 @@ async def _users_page(
         described = t(language, f"users.role_{which.role.value}")
     elif which.revoked:
         described = t(language, "users.filter_revoked")
+    elif which.manager:
+        described = t(language, "users.filter_manager")
     elif federation is not None:
         described = Html(escape(federation.code))
     else:
@@ -97,7 +103,7 @@ async def _users_page(
         counted = t(language, "users.count_other", filter=described, count=count)
     lines: list[str] = [t(language, "users.title", counted=counted, page=page, pages=pages)]
     for person in found:
-        details = [str(t(language, f"users.role_{person.role.value}"))]
+        details = [str(_role_name(person, language))]
         if person.role is Role.CONTACT and person.federation_id in federations:
             details.append(escape(federations[person.federation_id].code))
         if person.role is Role.LEAD:
@@ -204,13 +210,14 @@ async def reinstate(update: Update, context: Context, user: User) -> None:
 
 @members(Role.ADMIN)
 async def change_role(update: Update, context: Context, user: User) -> None:
-    """/role <user> contact <CODE> | lead <field-code> […] | admin"""
+    """/role <user> contact <CODE> | manager <CODE> | lead <field-code> […] | admin"""
     args = context.args or []
-    role = words.role(args[1]) if len(args) > 1 else None
+    manager = len(args) > 1 and words.means_manager(args[1])
+    role = Role.CONTACT if manager else words.role(args[1]) if len(args) > 1 else None
     if role is None:
         await reply(update, context, t(user.language, "admin.role_usage"))
         return
-    await _set_role(update, context, user, args[0], role, args[2:])
+    await _set_role(update, context, user, args[0], role, args[2:], manager=manager)
 
 
 @members(Role.ADMIN)
@@ -222,8 +229,18 @@ async def promote(update: Update, context: Context, user: User) -> None:
 
 
 async def _set_role(
-    update: Update, context: Context, admin: User, who: str, role: Role, extra: Sequence[str]
+    update: Update,
+    context: Context,
+    admin: User,
+    who: str,
+    role: Role,
+    extra: Sequence[str],
+    *,
+    manager: bool = False,
 ) -> None:
+    """Give `who` the role (`manager`: a contact who manages the federation `extra` names);
+    any role given, a manager's included, first clears the manager's flag (see migration
+    0007), so that a later `/role <user> contact <CODE>` makes a plain contact again."""
     services = get_services(context)
     language = admin.language
     person = await _person_to_change(update, context, admin, who, "admin.role_self")
@@ -264,6 +281,8 @@ async def _set_role(
             federation_id=federation.id if federation else None,
             field_ids=[f.id for f in fields],
         )
+        if manager:
+            await people.set_manager(conn, person.id, True)
         updated = await people.get_user(conn, person.id)
         assert updated is not None
         tickets = await repo.open_tickets_of(conn, person.id)
@@ -277,7 +296,7 @@ async def _set_role(
                     t(
                         updated.language,
                         "admin.role_changed",
-                        role=t(updated.language, f"users.role_{role.value}"),
+                        role=_role_name(updated, updated.language),
                     )
                 ),
                 purpose="role_changed",
@@ -296,7 +315,7 @@ async def _set_role(
             language,
             "admin.role_done",
             person=render.person(updated),
-            role=t(language, f"users.role_{role.value}"),
+            role=_role_name(updated, language),
             where=f" ({where})" if where else "",
         )
     ]
@@ -305,6 +324,13 @@ async def _set_role(
     if tickets.held and role is Role.CONTACT:
         lines.append(t(language, "admin.revoke_held", references=", ".join(tickets.held)))
     await reply_lines(update, context, lines)
+
+
+def _role_name(person: User, language: str) -> Html:
+    """A person's role in words: a federation's manager is named so, not "contact"."""
+    if person.manager and person.role is Role.CONTACT:
+        return t(language, "users.manager")
+    return t(language, f"users.role_{person.role.value}")
 
 
 async def on_page_button(update: Update, context: Context, user: User, data: cb.Callback) -> None:

@@ -1,0 +1,226 @@
+"""Monthly statements to the federations (issue 14): the statement's data read from the
+database, its PDF (bot/documents, rendered in a worker thread), and the job that sends each
+federation's managers the previous month's on the first business day of the month.
+
+A PDF is bytes, which the outbox (JSON payloads) does not hold: statements are sent directly,
+with the quick retry every direct call has (bot/delivery/retry.py), and recorded as sent once
+every manager has it (or cannot be reached for good, a 403 or a 400). A passing failure leaves
+the month unrecorded, to be tried again at the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import Application, CallbackContext
+
+from bot.documents.data import EntryLine, EnvelopeLine, Member, RequestLine, StatementData
+from bot.documents.data import Estimate as EstimateLine
+from bot.documents.statement import statement_pdf
+from bot.envelopes import label
+from bot.logs import log_event
+from bot.rules.envelopes import usage
+from bot.rules.periods import Period, describe, parse_month
+from bot.rules.service_levels import calendar_for
+from bot.services import Services, get_services
+from bot.ui.i18n import plain, t
+from storage import envelopes as envelopes_repo
+from storage import estimates, people
+from storage import statements as repo
+from storage.db import Connection
+from storage.models import EnvelopeKind, Federation
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = timedelta(hours=1)
+FIRST_CHECK = timedelta(seconds=60)
+JOB_NAME = "monthly_statements"
+SEND_FROM_HOUR = 8  # local: a PDF arriving at midnight wakes a manager for nothing
+
+
+def month_of(day: date) -> Period:
+    """The month a day is in."""
+    period = parse_month(f"{day.year:04d}-{day.month:02d}")
+    assert period is not None
+    return period
+
+
+def previous_month(today: date) -> Period:
+    """The month before the one `today` is in."""
+    return month_of(today.replace(day=1) - timedelta(days=1))
+
+
+async def statement_data(
+    conn: Connection, services: Services, federation: Federation, period: Period, language: str
+) -> StatementData:
+    """A federation's statement of a month, as the PDF shows it in `language`."""
+    entries = await repo.month_entries(conn, federation.id, period.first, period.after)
+    fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
+    ticket_ids = list(dict.fromkeys(e.ticket_id for e in entries))
+    approved = await estimates.approved_estimates(conn, ticket_ids)
+    requests: dict[int, RequestLine] = {}
+    for entry in entries:
+        if entry.ticket_id in requests:
+            continue
+        field = fields.get(entry.ticket_field_id)
+        estimate = approved.get(entry.ticket_id)
+        requests[entry.ticket_id] = RequestLine(
+            reference=entry.reference,
+            subject=entry.subject,
+            field=field.name(language) if field else "—",
+            estimate=EstimateLine(
+                estimate.low_minutes, estimate.high_minutes, estimate.high_amount_cents
+            )
+            if estimate
+            else None,
+        )
+    lines: list[EnvelopeLine] = []
+    for envelope in await envelopes_repo.federation_envelopes(
+        conn, federation.id, period.first.year
+    ):
+        minutes, cents = await repo.used_before(conn, envelope, period.after)
+        facts = await envelopes_repo.envelope_facts(conn, envelope, services.settings.tz)
+        hours = envelope.kind is EnvelopeKind.HOURS
+        lines.append(
+            EnvelopeLine(
+                label=plain(label(envelope, fields, language)),
+                kind="hours" if hours else "dollars",
+                amount=envelope.amount,
+                used=minutes if hours else cents,
+                committed=usage(envelope, facts).committed,
+            )
+        )
+    return StatementData(
+        consortium=plain(t(language, "statement.consortium")),
+        federation=Member(federation.code, federation.name),
+        period=period,
+        produced=services.today(),
+        requests=tuple(requests.values()),
+        entries=tuple(
+            EntryLine(
+                day=e.work_date,
+                reference=e.reference,
+                lead=e.lead_name,
+                minutes=e.minutes,
+                rate_cents=e.hourly_rate_cents,
+                note=e.note or "",
+            )
+            for e in entries
+        ),
+        envelopes=tuple(lines),
+    )
+
+
+async def render(data: StatementData, language: str) -> bytes:
+    """The statement's PDF, built in a worker thread (it takes a few tenths of a second)."""
+    return await asyncio.to_thread(statement_pdf, data, language)
+
+
+async def send_statement(
+    bot: Bot, chat_id: int, data: StatementData, language: str, caption: str = "statement.caption"
+) -> None:
+    """Send a statement as a PDF to one chat, its caption the text `caption` (raises what the
+    Bot API raised)."""
+    pdf = await render(data, language)
+    await bot.send_document(
+        chat_id,
+        document=pdf,
+        filename=plain(
+            t(language, "statement.file", code=data.federation.code, period=data.period.label)
+        ),
+        caption=t(
+            language,
+            caption,
+            code=data.federation.code,
+            period=describe(data.period, language),
+        ),
+    )
+
+
+def first_business_day(services: Services, month: Period) -> date:
+    """The first business day of a month (Québec holidays and weekends off)."""
+    calendar = calendar_for(services.settings.tz)
+    day = month.first
+    while not calendar.is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+async def check_statements(services: Services, bot: Bot) -> int:
+    """From 8 h on the first business day of a month (or any time after), send each
+    federation's managers the previous month's statement, once; the number of federations
+    whose statement was sent."""
+    now = services.clock.now().astimezone(services.settings.tz)
+    today = now.date()
+    first = first_business_day(services, month_of(today))
+    if today < first or (today == first and now.hour < SEND_FROM_HOUR):
+        return 0
+    period = previous_month(today)
+    async with services.db.read() as conn:
+        done = await envelopes_repo.statements_sent(conn, period.label)
+        due = [
+            f
+            for f in await repo.federations_with_time(conn, period.first, period.after)
+            if f not in done
+        ]
+    sent = 0
+    for federation_id in due:
+        if await _send_to_managers(services, bot, federation_id, period):
+            sent += 1
+    return sent
+
+
+async def _send_to_managers(
+    services: Services, bot: Bot, federation_id: int, period: Period
+) -> bool:
+    async with services.db.read() as conn:
+        federation = await people.federation_by_id(conn, federation_id)
+        managers = await people.managers_of(conn, federation_id)
+        if federation is None or not managers:
+            return False
+        by_language = {
+            language: await statement_data(conn, services, federation, period, language)
+            for language in {m.language for m in managers}
+        }
+    complete = True
+    for manager in managers:
+        try:
+            data = by_language[manager.language]
+            await send_statement(bot, manager.id, data, manager.language, "statement.monthly")
+        except (Forbidden, BadRequest) as exc:  # for good: not retried
+            log_event(
+                log,
+                "statement.undeliverable",
+                logging.WARNING,
+                chat=manager.id,
+                error=type(exc).__name__,
+            )
+        except TelegramError as exc:
+            complete = False
+            log_event(
+                log, "statement.retry", logging.WARNING, chat=manager.id, error=type(exc).__name__
+            )
+    if not complete:
+        return False
+    async with services.db.transaction() as conn:
+        return await envelopes_repo.mark_statement_sent(
+            conn, federation_id, period.label, services.clock.now()
+        )
+
+
+async def _run(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The JobQueue's callback: one check."""
+    await check_statements(get_services(context), context.bot)
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Check every hour whether the monthly statements are due (by the bot's clock)."""
+    if app.job_queue is None:
+        log.warning("no JobQueue (python-telegram-bot[job-queue] missing): no statements")
+        return
+    app.job_queue.run_repeating(_run, interval=CHECK_EVERY, first=FIRST_CHECK, name=JOB_NAME)

@@ -1,0 +1,218 @@
+"""Statements to the federations (issue 14): /statement sends one federation's month as a PDF
+whose amounts are those computed by hand, to the cent, across a rate change; a manager gets
+their own federation's only; the monthly job sends each federation's managers the previous
+month's on the first business day (a Québec holiday on the 1st), once, across a restart."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pypdf import PdfReader
+
+from bot.clock import ManualClock
+from bot.statements import check_statements
+from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI, Sent
+from storage import people
+from tests import admin_helpers as h
+from tests import flows
+from tests.conftest import make_settings
+from tests.sheets import assert_headers_fit, table
+from tests.test_billing import money
+from tests.test_envelopes import Members, approve, log, members, request
+
+MONTREAL = ZoneInfo("America/Montreal")
+
+
+def words(pdf: bytes) -> str:
+    """The document's text on one line, its spaces (babel's no-break ones too) single spaces."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return re.sub(r"\s+", " ", text)
+
+
+def documents(person: Person) -> list[Sent]:
+    return [sent for sent in person.chat if sent.kind == "document"]
+
+
+def pdf_of(sent: Sent) -> str:
+    assert sent.content is not None and sent.content.startswith(b"%PDF")
+    return words(sent.content)
+
+
+async def november(bot: Emulator, who: Members) -> tuple[int, int]:
+    """CQCH's November: legal at 100 $/h, then 102,50 $/h from the 17th.
+    t1  Nov  3   95 min × 100,00 $ = 158,333… → 158,33 $
+    t1  Nov 17  130 min × 102,50 $ = 222,083… → 222,08 $
+    t2  Nov 24    7 min × 102,50 $ =  11,958… →  11,96 $
+    the month: 232 min (3 h 52), 392,37 $. t1 was approved at 3 h to 6 h, 600,00 $.
+    October's time on t1 and FCAQ's November are not on CQCH's November statement."""
+    t1, t2 = await request(bot, who), await request(bot, who)
+    other = await request(bot, who, "FCAQ")
+    await approve(bot, t1, 360, 10000)
+    await log(bot, who, t1, date(2026, 11, 3), 95)
+    await log(bot, who, t1, date(2026, 10, 30), 60)
+    await log(bot, who, other, date(2026, 11, 5), 45)
+    assert "102,50" in (await who.boss.send("/domain rate legal 102,50"))[-1].text
+    await log(bot, who, t1, date(2026, 11, 17), 130)
+    await log(bot, who, t2, date(2026, 11, 24), 7)
+    return t1, t2
+
+
+async def test_the_admins_statement_adds_up_to_the_cent_across_a_rate_change(
+    bot: Emulator,
+) -> None:
+    who = await members(bot)
+    await november(bot, who)
+    await who.boss.send("/envelope CQCH 2026 10h")
+    [document] = documents_after(who.boss, await who.boss.send("/statement cqch 2026-11"))
+    assert document.file_name == "releve-CQCH-2026-11.pdf"
+    assert document.text == "Relevé de CQCH — novembre 2026"
+    text = pdf_of(document)
+    for line in [
+        "Total du mois : 392,37 $",
+        "Demandes : 2 demandes",
+        "Temps consigné : 3 entrées de temps, 3 h 52",
+        "3 h à 6 h 600,00 $ 3 h 45 380,41 $",
+        "Total 3 h 52 392,37 $",
+        "3 nov. CREC-2026-0001 Jean 1 h 35 100,00 $ 158,33 $",
+        "17 nov. CREC-2026-0001 Jean 2 h 10 102,50 $ 222,08 $",
+        "24 nov. CREC-2026-0002 Jean 7 min 102,50 $ 11,96 $",
+        # The envelope to the end of November: 4 h 52 used (October's hour too); of t1's 6 h,
+        # 4 h 45 are logged, 1 h 15 still committed: 3 h 53 left, 367 min of 600, 61 %.
+        "toutes les expertises 10 h 4 h 52 1 h 15 3 h 53 61 %",
+    ]:
+        assert line in text, text
+    assert "CREC-2026-0003" not in text and "30 oct." not in text
+
+
+def documents_after(person: Person, replies: list[Sent]) -> list[Sent]:
+    """The documents among a command's replies."""
+    return [sent for sent in replies if sent.kind == "document" and sent.chat_id == person.id]
+
+
+async def test_a_manager_gets_their_own_federations_statement_only(bot: Emulator) -> None:
+    who = await members(bot)
+    await november(bot, who)
+    # Last month by default (the clock is in November 2026): October's hour.
+    [october] = documents_after(who.gisele, await who.gisele.send("/statement"))
+    assert "Total du mois : 100,00 $" in pdf_of(october)
+    [mine] = documents_after(who.gisele, await who.gisele.send("/statement 2026-11"))
+    assert "Total du mois : 392,37 $" in pdf_of(mine)
+    # Roger manages FCAQ: his November is FCAQ's 45 min at 100 $/h, nothing of CQCH's.
+    [his] = documents_after(who.roger, await who.roger.send("/statement 2026-11"))
+    text = pdf_of(his)
+    assert "FCAQ" in text and "CREC-2026-0003" in text and "Total du mois : 75,00 $" in text
+    assert "CREC-2026-0001" not in text
+    assert "Syntaxe" in (await who.roger.send("/statement CQCH 2026-11"))[-1].text
+    assert "Aucun temps" in (await who.roger.send("/statement 2026-09"))[-1].text
+    for person, text in [(who.marie, "/statement"), (who.marie, "/statement 2026-11")]:
+        assert (await person.send(text))[-1].text == "Vous n'avez pas accès à cette action."
+    assert (await who.jean.send("/statement CQCH 2026-11"))[-1].text == (
+        "Vous n'avez pas accès à cette action."
+    )
+    assert not documents(who.marie) and not documents(who.jean)
+    assert "Syntaxe" in (await who.boss.send("/statement CQCH"))[-1].text
+    assert "Aucune fédération" in (await who.boss.send("/statement NOPE 2026-11"))[-1].text
+
+
+async def test_an_english_manager_reads_it_in_english(bot: Emulator) -> None:
+    who = await members(bot)
+    await november(bot, who)
+    await who.gisele.send("/language")
+    await who.gisele.click("English")
+    [document] = documents_after(who.gisele, await who.gisele.send("/statement 2026-11"))
+    assert document.file_name == "statement-CQCH-2026-11.pdf"
+    text = pdf_of(document)
+    assert "Total for the month: $392.37" in text and "Nov 17" in text
+
+
+def at(clock: ManualClock, moment: datetime) -> None:
+    clock.advance(seconds=(moment - clock.now()).total_seconds())
+
+
+async def test_the_monthly_job_sends_each_statement_once_on_the_first_business_day(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings, api = make_settings(tmp_path), FakeBotAPI()
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        who = await members(bot)
+        await flows.federation(who.boss, "FCDQ")  # a manager, but no time in December
+        quiet = await flows.contact(bot, who.boss, 2005, "Paule", code="FCDQ")
+        paul = await flows.contact(bot, who.boss, 2006, "Paul")  # a second CQCH manager
+        async with bot.services.db.transaction() as conn:
+            assert await people.set_manager(conn, quiet.id, True)
+            assert await people.set_manager(conn, paul.id, True)
+        t1, other = await request(bot, who), await request(bot, who, "FCAQ")
+        await log(bot, who, t1, date(2026, 12, 10), 60)
+        await log(bot, who, other, date(2026, 12, 31), 30)
+        await log(bot, who, t1, date(2027, 1, 1), 30)  # January's, for February's statement
+        # 2027-01-01 is New Year's Day (a Friday), then a weekend: nothing until Monday the 4th.
+        for day in (1, 2, 3):
+            at(clock, datetime(2027, 1, day, 9, tzinfo=MONTREAL))
+            assert await check_statements(bot.services, bot.app.bot) == 0
+        at(clock, datetime(2027, 1, 4, 7, 59, tzinfo=MONTREAL))  # not before 8 h
+        assert await check_statements(bot.services, bot.app.bot) == 0
+        at(clock, datetime(2027, 1, 4, 8, tzinfo=MONTREAL))
+        assert await check_statements(bot.services, bot.app.bot) == 2
+        assert await check_statements(bot.services, bot.app.bot) == 0  # the job runs twice
+        for manager in (who.gisele, paul):
+            [statement] = documents(manager)
+            assert statement.file_name == "releve-CQCH-2026-12.pdf"
+            assert statement.text == "Voici le relevé de CQCH pour décembre 2026."
+            assert "Total du mois : 100,00 $" in pdf_of(statement)
+        [statement] = documents(who.roger)
+        assert statement.file_name == "releve-FCAQ-2026-12.pdf"
+        assert "Total du mois : 50,00 $" in pdf_of(statement)
+        assert not documents(quiet) and not documents(who.marie) and not documents(who.boss)
+    clock.advance(hours=3)
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        assert await check_statements(bot.services, bot.app.bot) == 0  # across a restart
+        at(clock, datetime(2027, 1, 20, 9, tzinfo=MONTREAL))
+        assert await check_statements(bot.services, bot.app.bot) == 0
+        assert len(documents(bot.person(who.gisele.id, "Gisèle"))) == 1
+        # February's first business day is Monday the 1st: January's statement.
+        at(clock, datetime(2027, 2, 1, 9, tzinfo=MONTREAL))
+        assert await check_statements(bot.services, bot.app.bot) == 1
+        names = [d.file_name for d in documents(bot.person(who.gisele.id, "Gisèle"))]
+        assert names == ["releve-CQCH-2026-12.pdf", "releve-CQCH-2027-01.pdf"]
+
+
+async def test_a_failed_send_is_tried_again_at_the_next_check(bot: Emulator) -> None:
+    who = await members(bot)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))  # a Tuesday
+    # Telegram is down longer than the quick retries: the month is not recorded as sent.
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=503, times=3)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele)
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert len(documents(who.gisele)) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+
+
+async def test_billing_sets_the_approved_estimate_beside_the_actual(bot: Emulator) -> None:
+    who = await members(bot)
+    await november(bot, who)
+    document = (await who.boss.send("/billing 2026-11"))[-1]
+    sheet = h.workbook_of(bot.api, document)["CQCH"]
+    rows = table(sheet)
+    start = next(i for i, row in enumerate(rows) if row[0] == "Par demande")
+    assert rows[start + 1][4:10] == [
+        "Estimation approuvée",
+        None,
+        "Minutes",
+        "Heures",
+        "Montant estimé ($ CA)",
+        "Montant ($ CA)",
+    ]
+    t1, t2 = rows[start + 2], rows[start + 3]
+    assert t1[1] == "CREC-2026-0001" and t1[4] == "3 h à 6 h" and t1[6] == 225
+    assert money(t1[8]) == Decimal("600.00") and money(t1[9]) == Decimal("380.41")
+    assert t2[1] == "CREC-2026-0002" and t2[4] is None and t2[8] is None
+    assert_headers_fit(sheet, start + 2)
