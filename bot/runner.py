@@ -163,9 +163,10 @@ def start_up_frozen() -> Iterator[None]:
     are skipped; what the bot makes afterwards is collected as before, and a frozen object is
     still freed as soon as nothing refers to it. Only a cycle among frozen objects that dies
     meanwhile waits for the block's end: one full collection comes first, so there is no
-    garbage to freeze, but the few objects of updates already under way are frozen with the
-    rest. Matplotlib, which /stats would import later, is imported first (as many objects
-    again). CPython's `gc.freeze`; not re-entrant: leaving any such block unfreezes all.
+    garbage to freeze, and `run_until_stopped` enters the block before the first update is
+    taken, so that nothing of an update is frozen. Matplotlib, which /stats would import later,
+    is imported first (as many objects again). CPython's `gc.freeze`; not re-entrant: leaving
+    any such block unfreezes all.
     """
     load_chart_library()
     gc.collect()
@@ -183,9 +184,15 @@ async def run_until_stopped(app: IntakeApp, start_taking: Step, stop_taking: Ste
     for number in STOP_SIGNALS:
         loop.add_signal_handler(number, stop.set)
 
+    frozen = contextlib.ExitStack()
+
     async def start_unless_stopped() -> None:  # a stop during post_init: take nothing
         if stop.is_set():
             return
+        # Before the first update is taken, not after "started" is logged: the import and the
+        # collection hold the event loop for half a second to a second, and a bot that says it
+        # has started takes updates from then on. What is frozen is then only the start-up's.
+        frozen.enter_context(start_up_frozen())
         try:
             await start_taking()
         except TelegramError as exc:
@@ -200,10 +207,10 @@ async def run_until_stopped(app: IntakeApp, start_taking: Step, stop_taking: Ste
                 await app.bot.shutdown()
         if not reached:
             return
-        async with running(app, start_unless_stopped, stop_taking):
-            with start_up_frozen():
+        with frozen:
+            async with running(app, start_unless_stopped, stop_taking):
                 await stop.wait()
-            log.info("stopping: no more updates taken; finishing what is in hand")
+                log.info("stopping: no more updates taken; finishing what is in hand")
     finally:
         for number in STOP_SIGNALS:
             loop.remove_signal_handler(number)

@@ -213,6 +213,9 @@ class FakeTelegram:
         self.redeliver = redeliver
         self.lose_shutdown_confirmation = lose_shutdown_confirmation
         self.max_lifetime = max_lifetime
+        # How long a person's send waits for the bot to fetch it: a test whose bot restarts
+        # often sets it from the restarts it measured (tests/test_kill.py).
+        self.settle_timeout = SETTLE_TIMEOUT
         self.port = 0
         self.files: dict[str, bytes] = {}  # file_path → content served under /file/bot…
         self._lock = threading.Lock()
@@ -414,6 +417,11 @@ class FakeTelegram:
             return update_id < self._watermark
 
     @property
+    def polls(self) -> int:
+        """How many getUpdates calls have come so far (long polls and the others)."""
+        return self._poll_generation
+
+    @property
     def waiting_polls(self) -> int:
         """How many getUpdates calls are waiting for an update right now (long polling)."""
         return self._waiting_polls
@@ -443,9 +451,11 @@ class FakeTelegram:
         update_id: int,
         *,
         quiet: float = SETTLE_QUIET,
-        timeout: float = SETTLE_TIMEOUT,  # noqa: ASYNC109
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> None:
-        """Wait until the bot fetched `update_id`, then made no Bot API call for `quiet` s."""
+        """Wait until the bot fetched `update_id`, then made no Bot API call for `quiet` s
+        (`timeout`: `settle_timeout` unless given)."""
+        timeout = self.settle_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         await self.until(
             lambda: self.fetched(update_id), timeout=timeout, what=f"update {update_id} fetched"
@@ -457,6 +467,22 @@ class FakeTelegram:
             if time.monotonic() - busy >= quiet or time.monotonic() > deadline:
                 return
             await asyncio.sleep(_POLL_STEP)
+
+    async def drained(
+        self,
+        *,
+        quiet: float = 0.1,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until every open connection is idle in a long poll and no other call has come
+        for `quiet` s: once a client is dead (killed), everything it had sent has been read
+        and answered, so the chats hold all it will ever have sent."""
+
+        def idle() -> bool:
+            busy = len(self._connections) - self._waiting_polls
+            return busy <= 0 and time.monotonic() - self._last_call >= quiet
+
+        await self.until(idle, timeout=timeout, what="quiet after the client's calls")
 
     async def until(
         self,
