@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -55,12 +56,40 @@ def shown_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
+# What PTB puts before the reason of a failed connection: httpx's class name (and the
+# system's error number), which say nothing to the person reading the line.
+_LIBRARY_CLASS = re.compile(r"^httpx\.(\w+):\s*")
+_ERROR_NUMBER = re.compile(r"^\[Errno -?\d+\]\s*")
+# In words, for the classes whose message is often empty.
+_WITHOUT_MESSAGE = {
+    "ConnectError": "could not connect",
+    "ReadError": "the connection broke",
+    "WriteError": "the connection broke",
+    "RemoteProtocolError": "the server closed the connection",
+    "ProxyError": "the proxy refused the connection",
+}
+
+
+def plain_reason(exc: TelegramError) -> str:
+    """Why a call to the Bot API failed, in words (`httpx.ConnectError: All connection
+    attempts failed` → `all connection attempts failed`; `Timed out` → `timed out`)."""
+    text, kind = str(exc).strip(), ""
+    if match := _LIBRARY_CLASS.match(text):
+        kind, text = match.group(1), text[match.end() :]
+    text = _ERROR_NUMBER.sub("", text).strip().rstrip(".")
+    if not text:
+        return _WITHOUT_MESSAGE.get(kind, "the connection failed")
+    if text[1:] == text[1:].lower():  # words, not a name ("Bad Gateway" stays)
+        text = text[0].lower() + text[1:]
+    return text
+
+
 def api_unreachable(app: IntakeApp, exc: TelegramError, what: str) -> StartFailed:
     """The Bot API did not answer (or failed) while the bot was starting."""
     url = shown_url(services_of(app).settings.telegram_api_base_url)
     return StartFailed(
-        f"no answer from the Bot API at TELEGRAM_API_BASE_URL ({url}) {what} ({exc}): check"
-        " the setting and the network.",
+        f"no answer from the Bot API at TELEGRAM_API_BASE_URL ({url}) {what}"
+        f" ({plain_reason(exc)}): check the setting and the network.",
         EXIT_TRY_LATER,
     )
 

@@ -6,6 +6,7 @@ traceback) and the exit code the systemd unit expects."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,7 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from telegram.error import NetworkError, TelegramError, TimedOut
 
+from bot.runner import plain_reason
 from tests.conftest import TOKEN
 from tests.fake_telegram import FakeTelegram
 
@@ -113,7 +116,29 @@ def test_an_unreachable_bot_api_is_one_line_after_a_few_tries(
     assert code == EXIT_TRY_LATER
     assert "TELEGRAM_API_BASE_URL" in line and closed in line
     assert "3 attempts" in line
+    # The reason in words, without the HTTP library's class names.
+    assert re.search(r"\((all connection attempts failed|connection refused)\): check", line), line
+    assert "httpx" not in line and "Error" not in line, line
     assert took < 30
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            NetworkError("httpx.ConnectError: All connection attempts failed"),
+            "all connection attempts failed",
+        ),
+        (NetworkError("httpx.ConnectError: [Errno 111] Connection refused"), "connection refused"),
+        (TimedOut(), "timed out"),
+        (NetworkError("httpx.ReadError: "), "the connection broke"),
+        (NetworkError("Bad Gateway"), "Bad Gateway"),
+    ],
+)
+def test_why_the_bot_api_did_not_answer_is_said_in_words(
+    error: TelegramError, reason: str
+) -> None:
+    assert plain_reason(error) == reason
 
 
 def test_sigterm_while_it_tries_to_reach_telegram_exits_0(tmp_path: Path) -> None:
