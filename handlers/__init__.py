@@ -10,6 +10,7 @@ from handlers import (
     errors,
     estimates,
     fallback,
+    governance,
     intake,
     limits,
     relay,
@@ -35,6 +36,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     reports.register(app)  # /stats, /export, /billing
     envelopes.register(app)  # /envelope
     statements.register(app)  # /statement
+    governance.register(app)  # /report
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

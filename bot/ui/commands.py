@@ -34,11 +34,11 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "billing",
         "envelope",
         "statement",
+        "report",
     ),
 }
-# A federation's manager is a contact with more rights: a contact's commands, then their own
-# (/report joins here as it is built).
-MANAGER_COMMANDS: tuple[str, ...] = (*BY_ROLE[Role.CONTACT], "envelope", "statement")
+# A federation's manager is a contact with more rights: a contact's commands, then their own.
+MANAGER_COMMANDS: tuple[str, ...] = (*BY_ROLE[Role.CONTACT], "envelope", "statement", "report")
 
 
 # /help of a lead and of an admin, in sections (`guide.section_<name>`). An entry is a command
@@ -58,7 +58,10 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
             "daily",
             ("buttons", "queue", "ticket_staff", "log", "estimate", "invites", "cancelinvite"),
         ),
-        ("monthly", ("stats", "export", "billing", "envelope_admin", "statement_admin")),
+        (
+            "monthly",
+            ("stats", "export", "billing", "envelope_admin", "statement_admin", "report_admin"),
+        ),
         (
             "people",
             (
