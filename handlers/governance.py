@@ -10,7 +10,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.governance import report_data, send_report
+from bot.reports.governance import report_data, send_report
 from bot.rules.periods import Period, parse_period
 from bot.services import get_services
 from bot.ui.i18n import t
