@@ -1,4 +1,5 @@
-"""Part 6: one person's flood, and everyone else's latency (issue 12, defect 2).
+"""Part 6: one person's flood, and everyone else's latency (issue 12, defect 2); how fast a
+flood is received.
 
 Twenty contacts each send `/help` every three seconds, at different moments (bench.driver's
 open loop); a person's latency is from the update put in the queue to its reply. First with
@@ -13,6 +14,10 @@ every one of the application's processing slots meanwhile and the others waited 
 (bot/delivery/updates.py). `--full` does it three times (calm, flood, calm, flood...) and reports
 the median of the three ratios; `--tiny` once, with the pacing five times faster (faster still, the
 flood would no longer arrive faster than its replies go out, and would hold no slots).
+
+Beside it, the receipt alone (`measure_receipt`): updates received per second, on disk and
+queued, when they come in getUpdates batches (one fsync for a batch) and one at a time, each on
+disk before the next (as polling received them before, and the webhook one request at a time).
 """
 
 from __future__ import annotations
@@ -29,12 +34,15 @@ from telegram import Update
 
 from bot.delivery.inbox import DurableQueue
 from bot.delivery.ratelimit import CHAT_RATE, OVERALL_RATE, ChatRateLimiter
+from bot.tools.fakeapi import FakeBotAPI
 
 from .common import Report, Row, bench_settings, median, percentile
 from .driver import Client, Step, WatchingAPI, open_loop, running_bot, seed_people, services
 
 TARGET = 2.0  # the others' p99 during the flood, at most this many times their p99 without
 PER_MINUTE = 30  # the flood limit's default (bot/config.py)
+GET_UPDATES_LIMIT = 100  # the most updates one getUpdates returns (Telegram's limit)
+STRANGER = 6_666_001
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,13 @@ class Sizes:
     flood: int
     speedup: float
     rounds: int = 1
+    received: int = 1_000  # updates of the receipt's measure, each way
 
 
 # A phase (12 sends every 3 s) outlasts the flood's paced replies (29 in about 28 s).
 QUICK = Sizes(others=20, sends=12, every=3.0, flood=100, speedup=1.0)
 FULL = Sizes(others=20, sends=12, every=3.0, flood=100, speedup=1.0, rounds=3)
-TINY = Sizes(others=3, sends=12, every=3.0, flood=100, speedup=5.0)
+TINY = Sizes(others=3, sends=12, every=3.0, flood=100, speedup=5.0, received=200)
 
 
 class TimedAPI(WatchingAPI):
@@ -94,13 +103,75 @@ class Round:
         return self.flooded_p99 / self.calm_p99
 
 
+async def receive_as_polling(app: Any, payloads: list[dict[str, Any]]) -> None:
+    """Hand updates over as polling does: in getUpdates batches of 100, each update put, then
+    on disk before the next getUpdates (whose offset confirms them: KeepingJSONRequest)."""
+    queue = app.update_queue
+    assert isinstance(queue, DurableQueue)
+    for start in range(0, len(payloads), GET_UPDATES_LIMIT):
+        batch = payloads[start : start + GET_UPDATES_LIMIT]
+        queue.keep_json(batch)
+        for payload in batch:
+            await queue.put(Update.de_json(payload, app.bot))
+        await queue.durable()
+
+
 async def _flood(app: Any, flooder: Client, count: int) -> None:
-    """`count` messages of one person at once, queued one after the other as polling does."""
+    """`count` messages of one person at once, queued one after the other, each on disk before
+    the next (as webhook requests one at a time; polling takes a batch with one fsync)."""
     queue = app.update_queue
     assert isinstance(queue, DurableQueue)
     for n in range(count):
         payload = flooder.update(("text", f"Bonjour, encore moi ({n})"))
         await queue.put_json(Update.de_json(payload, app.bot), payload)
+
+
+def _edits(update_ids: itertools.count[int], count: int) -> list[dict[str, Any]]:
+    """A stranger's edits of a message: updates the bot takes without a word (nothing to
+    send, little to do), so that receiving them is what is measured."""
+    person = {"id": STRANGER, "is_bot": False, "first_name": "Inconnu"}
+    chat = {"id": STRANGER, "type": "private", "first_name": "Inconnu"}
+    edits = []
+    for _ in range(count):
+        update_id = next(update_ids)
+        message: dict[str, Any] = {"message_id": 1, "date": 1_800_000_000}
+        message["edit_date"] = 1_800_000_000 + update_id
+        message |= {"chat": chat, "from": person, "text": f"Bonjour ({update_id})"}
+        edits.append({"update_id": update_id, "edited_message": message})
+    return edits
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Updates received per second (on disk and queued for their handlers)."""
+
+    batched: float  # in getUpdates batches of 100, one fsync for each
+    one_by_one: float  # each on disk before the next is taken
+
+
+async def measure_receipt(count: int) -> Receipt:
+    """`count` updates received each way, in one application (after a few, untimed)."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        settings = bench_settings(Path(tmp) / "bot.db")
+        async with running_bot(settings, FakeBotAPI(), outbox_worker=False) as app:
+            queue = app.update_queue
+            assert isinstance(queue, DurableQueue)
+            ids = itertools.count(1)
+
+            async def one_by_one(payloads: list[dict[str, Any]]) -> None:
+                for payload in payloads:  # put_json returns once the update is on disk
+                    await queue.put_json(Update.de_json(payload, app.bot), payload)
+
+            await one_by_one(_edits(ids, 50))  # first-use costs, not timed
+            await queue.join()
+            rates = []
+            for receive in (one_by_one, lambda edits: receive_as_polling(app, edits)):
+                edits = _edits(ids, count)
+                started = time.perf_counter()
+                await receive(edits)
+                rates.append(count / (time.perf_counter() - started))
+                await queue.join()
+    return Receipt(batched=rates[1], one_by_one=rates[0])
 
 
 async def _phase(others: list[Client], sizes: Sizes) -> list[float]:
@@ -148,6 +219,7 @@ async def measure(sizes: Sizes) -> list[Round]:
 async def run(report: Report, sizes: Sizes) -> None:
     """Measure and report part 6."""
     rounds = await measure(sizes)
+    receipt = await measure_receipt(sizes.received)
     ratio = median(r.ratio for r in rounds)
     flooded = median(r.flooded_p99 for r in rounds)
     calm = median(r.calm_p99 for r in rounds)
@@ -199,5 +271,17 @@ async def run(report: Report, sizes: Sizes) -> None:
                 ],
                 "sizes": sizes.__dict__,
             },
+        )
+    )
+    report.add(
+        Row(
+            "6",
+            f"{sizes.received} updates received, in getUpdates batches of 100",
+            receipt.batched,
+            "updates/s",
+            detail=f"{receipt.batched / receipt.one_by_one:.1f}× one at a time, each on disk"
+            f" before the next ({receipt.one_by_one:.0f}/s: how polling received them before);"
+            " a stranger's edits, on disk and queued for their handlers",
+            data={"batched": receipt.batched, "one_by_one": receipt.one_by_one},
         )
     )

@@ -4,16 +4,27 @@ after a crash."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+import pytest
+from telegram import Update
+from telegram.request import HTTPXRequest
+
+from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.delivery.inbox import IntakeApplication
+from bot.delivery.inbox import DurableQueue, IntakeApplication
+from bot.runner import polling, running
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI
+from storage import db as database
 from storage import inbox as inbox_repo
 from storage import tickets
 from tests import flows
+from tests.conftest import make_settings
+from tests.fake_telegram import FakeTelegram
 
 
 def _message(person: Person, text: str) -> dict[str, Any]:
@@ -151,3 +162,95 @@ def test_json_kept_for_updates_never_put_is_bounded() -> None:
     kept = queue._json
     assert len(kept) == DurableQueue.KEEP_AT_MOST
     assert min(kept) == 501 and max(kept) == 1_500  # the oldest went first
+
+
+# -- one fsync for a batch ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def fsyncs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """The fsyncs of the write-ahead log, as each ends: the newest update on disk by then (the
+    newest committed when it began, read as another process would)."""
+    done: list[int] = []
+    real = database._datasync
+
+    def counted(fd: int) -> None:
+        with sqlite3.connect(tmp_path / "intake.db") as other:
+            (newest,) = other.execute("SELECT COALESCE(MAX(update_id), 0) FROM inbox").fetchone()
+        real(fd)
+        done.append(newest)
+
+    monkeypatch.setattr(database, "_datasync", counted)
+    return done
+
+
+async def test_a_getupdates_batch_of_500_shares_its_fsyncs(
+    bot: Emulator, fsyncs: list[int]
+) -> None:
+    """A stranger's 499 `/start <garbage>` ahead of Marie's `/help`, in one batch, as PTB's
+    Updater hands a getUpdates answer over: each update put, then the next getUpdates waits
+    for them to be on disk. A few fsyncs for the 500, not one each: one for the batch, and two
+    more at each checkpoint (every 200 commits), which lets the fsync under way start early."""
+    boss = await flows.admin(bot)
+    await flows.federation(boss)
+    marie = await flows.contact(bot, boss)
+    stranger = bot.person(6666, "Inconnu")
+    batch = [bot.stamp(_message(stranger, f"/start {n:032d}")) for n in range(499)]
+    batch.append(bot.stamp(_message(marie, "/help")))
+    queue = bot.app.update_queue
+    assert isinstance(queue, DurableQueue)
+    handled_after: list[int] = []  # fsyncs done when each update began to be handled
+    original = bot.app.process_update
+
+    async def spy(update: object) -> None:
+        handled_after.append(len(fsyncs))
+        await original(update)
+
+    bot.app.process_update = spy  # type: ignore[method-assign]
+    queue.keep_json(batch)  # KeepingJSONRequest, as the answer is read
+    for payload in batch:
+        await queue.put(Update.de_json(payload, bot.app.bot))
+    await queue.durable()  # what the next getUpdates waits for, before its offset goes out
+    assert 1 <= len(fsyncs) <= 5, f"{len(fsyncs)} fsyncs for 500 updates"
+    assert fsyncs[-1] == batch[-1]["update_id"]  # all 500 on disk
+    await queue.join()
+    await bot.deliver()
+    assert len(handled_after) == 500 and min(handled_after) >= 1  # none handled before its fsync
+    assert "/new" in marie.last.text
+    assert isinstance(bot.app, IntakeApplication) and bot.app.inbox is not None
+    assert await bot.app.inbox.pending() == []
+
+
+async def test_polling_confirms_updates_once_on_disk_with_an_fsync_a_batch(
+    tmp_path: Path, fsyncs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """500 updates waiting at Telegram (five getUpdates batches of 100; a stranger's edits,
+    which the bot takes without a word): each getUpdates offset, which lets Telegram forget
+    what came before it, goes out only once those are on disk; an fsync or two a batch."""
+    offsets: list[tuple[int, int]] = []  # each getUpdates offset, the newest update on disk then
+    send = HTTPXRequest.do_request
+
+    async def watched(self: HTTPXRequest, url: str, method: str, *args: Any, **kw: Any) -> Any:
+        data = args[0] if args else kw.get("request_data")
+        if url.endswith("/getUpdates") and data is not None:
+            offset = int(data.parameters.get("offset") or 0)
+            offsets.append((offset, fsyncs[-1] if fsyncs else 0))
+        return await send(self, url, method, *args, **kw)
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", watched)
+    async with FakeTelegram(limits=None) as telegram:
+        stranger = telegram.person(6666, "Inconnu")
+        for n in range(500):
+            edited = {**stranger._message(text=f"Bonjour ({n})"), "edit_date": 1_800_000_000}
+            telegram.push_update({"edited_message": edited})
+        settings = make_settings(tmp_path, telegram_api_base_url=telegram.base_url)
+        app = build_application(settings)
+        async with running(app, *polling(app)):
+            await telegram.until(lambda: telegram.confirmed(500), timeout=60, what="confirmed")
+    assert len(fsyncs) <= 10, f"{len(fsyncs)} fsyncs for 500 updates in 5 batches"
+    confirming = [(offset, on_disk) for offset, on_disk in offsets if offset > 0]
+    assert confirming and max(offset for offset, _ in confirming) == 501
+    assert all(on_disk >= offset - 1 for offset, on_disk in confirming), confirming
+    with sqlite3.connect(settings.database_path) as conn:
+        rows = conn.execute("SELECT COUNT(*), COUNT(handled_at) FROM inbox").fetchone()
+    assert rows == (500, 500)
