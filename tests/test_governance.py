@@ -22,13 +22,17 @@ FCAQ_ROW = "FCAQ — Confédération québécoise des coopératives 1 45 min 75,
 
 async def test_the_admins_report_of_a_federation_adds_up_by_field(bot: Emulator) -> None:
     who = await members(bot)
-    await november(bot, who)
+    t1, t2 = await november(bot, who)
+    async with bot.services.db.transaction() as conn:
+        await conn.execute("UPDATE tickets SET rating = 4 WHERE id = ?", (t1,))
+        await conn.execute("UPDATE tickets SET rating = 5 WHERE id = ?", (t2,))
     await who.boss.send("/envelope CQCH 2026 10h")
     [document] = documents_after(who.boss, await who.boss.send("/report 2026-Q4 cqch"))
     assert document.file_name == "rapport-CQCH-2026-Q4.pdf"
     assert document.text == "Rapport de gouvernance de CQCH — 4e trimestre 2026"
     text = pdf_of(document)
-    assert CQCH_ROW in text, text
+    assert f"{CQCH_ROW} 0 % 4,5" in text, text
+    assert "Satisfaction moyenne : 4,5" in text, text
     # Both got their first response on arrival; by November 24 (the clock) their resolution
     # is late: decided, and missed.
     assert "Dans les cibles de service : 0 % (0 sur 2)" in text, text
