@@ -152,7 +152,7 @@ async def test_migration_keeps_every_ticket_and_accepts_awaiting_approval(tmp_pa
             assert await repo.approval_policy(conn, 1) == ApprovalPolicy()
         async with opened.read() as conn:
             versions = await conn.execute_fetchall("SELECT version FROM schema_migrations")
-            assert max(r[0] for r in versions) == 7
+            assert 7 in {r[0] for r in versions}  # later migrations may follow it
             indexes = await conn.execute_fetchall(
                 "SELECT name FROM sqlite_master WHERE tbl_name = 'tickets' AND sql IS NOT NULL"
             )
