@@ -14,16 +14,19 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from bot.documents.data import EnvelopeLine
 from bot.rules.durations import format_duration
 from bot.rules.envelopes import Usage, envelopes_for, new_alerts, usage
 from bot.rules.money import dollars, money
+from bot.rules.periods import Period
 from bot.services import Services, get_services
 from bot.tickets import message_payload
-from bot.ui.i18n import Html, t
+from bot.ui.i18n import Html, plain, t
 from storage import envelopes as repo
 from storage import outbox, people
 from storage.db import Connection
 from storage.models import Envelope, EnvelopeKind, ExpertiseField, Federation, User
+from storage.statements import used_before
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,33 @@ def label(envelope: Envelope, fields: dict[int, ExpertiseField], language: str) 
     if field is None:
         return t(language, "envelope.all_fields")
     return t(language, "envelope.one_field", field=field.name(language))
+
+
+async def envelope_lines(
+    conn: Connection,
+    services: Services,
+    federation: Federation,
+    period: Period,
+    fields: dict[int, ExpertiseField],
+    language: str,
+) -> tuple[EnvelopeLine, ...]:
+    """The federation's envelopes of the period's year, used up to the end of the period (for
+    the statement and the governance report)."""
+    lines: list[EnvelopeLine] = []
+    for envelope in await repo.federation_envelopes(conn, federation.id, period.first.year):
+        minutes, cents = await used_before(conn, envelope, period.after)
+        facts = await repo.envelope_facts(conn, envelope, services.settings.tz)
+        hours = envelope.kind is EnvelopeKind.HOURS
+        lines.append(
+            EnvelopeLine(
+                label=plain(label(envelope, fields, language)),
+                kind="hours" if hours else "dollars",
+                amount=envelope.amount,
+                used=minutes if hours else cents,
+                committed=usage(envelope, facts).committed,
+            )
+        )
+    return tuple(lines)
 
 
 async def usages(

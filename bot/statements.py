@@ -19,12 +19,11 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
-from bot.documents.data import EntryLine, EnvelopeLine, Member, RequestLine, StatementData
+from bot.documents.data import EntryLine, Member, RequestLine, StatementData
 from bot.documents.data import Estimate as EstimateLine
 from bot.documents.statement import statement_pdf
-from bot.envelopes import label
+from bot.envelopes import envelope_lines
 from bot.logs import log_event
-from bot.rules.envelopes import usage
 from bot.rules.periods import Period, describe, parse_month
 from bot.rules.service_levels import calendar_for
 from bot.services import Services, get_services
@@ -33,7 +32,7 @@ from storage import envelopes as envelopes_repo
 from storage import estimates, people
 from storage import statements as repo
 from storage.db import Connection
-from storage.models import EnvelopeKind, Federation
+from storage.models import Federation
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +78,6 @@ async def statement_data(
             if estimate
             else None,
         )
-    lines: list[EnvelopeLine] = []
-    for envelope in await envelopes_repo.federation_envelopes(
-        conn, federation.id, period.first.year
-    ):
-        minutes, cents = await repo.used_before(conn, envelope, period.after)
-        facts = await envelopes_repo.envelope_facts(conn, envelope, services.settings.tz)
-        hours = envelope.kind is EnvelopeKind.HOURS
-        lines.append(
-            EnvelopeLine(
-                label=plain(label(envelope, fields, language)),
-                kind="hours" if hours else "dollars",
-                amount=envelope.amount,
-                used=minutes if hours else cents,
-                committed=usage(envelope, facts).committed,
-            )
-        )
     return StatementData(
         consortium=plain(t(language, "statement.consortium")),
         federation=Member(federation.code, federation.name),
@@ -112,7 +95,7 @@ async def statement_data(
             )
             for e in entries
         ),
-        envelopes=tuple(lines),
+        envelopes=await envelope_lines(conn, services, federation, period, fields, language),
     )
 
 

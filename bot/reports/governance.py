@@ -18,22 +18,19 @@ from datetime import datetime
 
 from telegram import Bot
 
-from bot.documents.data import EnvelopeLine, FederationRow, FieldRow, Figures, Member, ReportData
+from bot.documents.data import FederationRow, FieldRow, Figures, Member, ReportData
 from bot.documents.report import governance_report_pdf
-from bot.envelopes import label
+from bot.envelopes import envelope_lines
 from bot.rules.business_time import BusinessCalendar
-from bot.rules.envelopes import usage
 from bot.rules.periods import Period, describe
 from bot.rules.service_levels import calendar_for
 from bot.rules.stats import met_target
 from bot.services import Services
 from bot.ui.i18n import plain, t
-from storage import envelopes as envelopes_repo
 from storage import estimates, people, reports, sla
 from storage import governance as repo
 from storage.db import Connection
 from storage.models import (
-    EnvelopeKind,
     ExpertiseField,
     Federation,
     SlaTarget,
@@ -41,7 +38,6 @@ from storage.models import (
     TicketFacts,
     Urgency,
 )
-from storage.statements import used_before
 
 Key = tuple[int, int]  # (federation id, field id)
 
@@ -154,7 +150,7 @@ async def report_data(
             services.today(),
             field_rows,
             federation=Member(federation.code, federation.name),
-            envelopes=await _envelopes(conn, services, federation, period, fields, language),
+            envelopes=await envelope_lines(conn, services, federation, period, fields, language),
         )
     rows = []
     for member, _ in await people.list_federations(conn):
@@ -167,34 +163,6 @@ async def report_data(
 def _field_name(fields: Mapping[int, ExpertiseField], field_id: int, language: str) -> str:
     field = fields.get(field_id)
     return field.name(language) if field else "—"
-
-
-async def _envelopes(
-    conn: Connection,
-    services: Services,
-    federation: Federation,
-    period: Period,
-    fields: dict[int, ExpertiseField],
-    language: str,
-) -> tuple[EnvelopeLine, ...]:
-    """The federation's envelopes of the period's year, used up to the end of the period."""
-    lines: list[EnvelopeLine] = []
-    for envelope in await envelopes_repo.federation_envelopes(
-        conn, federation.id, period.first.year
-    ):
-        minutes, cents = await used_before(conn, envelope, period.after)
-        facts = await envelopes_repo.envelope_facts(conn, envelope, services.settings.tz)
-        hours = envelope.kind is EnvelopeKind.HOURS
-        lines.append(
-            EnvelopeLine(
-                label=plain(label(envelope, fields, language)),
-                kind="hours" if hours else "dollars",
-                amount=envelope.amount,
-                used=minutes if hours else cents,
-                committed=usage(envelope, facts).committed,
-            )
-        )
-    return tuple(lines)
 
 
 async def send_report(bot: Bot, chat_id: int, data: ReportData, language: str) -> None:
