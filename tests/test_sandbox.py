@@ -182,18 +182,22 @@ def test_the_demo_has_federations_and_a_lead_with_a_rate_in_every_field(
     assert roles == {p.user_id: p.role.value for p in PERSONAS}
     contacts = db.execute(
         "SELECT f.code FROM users u JOIN federations f ON f.id = u.federation_id"
-        " WHERE u.role = 'contact'"
+        " WHERE u.role = 'contact' AND NOT u.manager"
     ).fetchall()
     assert sorted(c for (c,) in contacts) == sorted(federations)  # a contact in each
+    managers = db.execute(
+        "SELECT f.code FROM users u JOIN federations f ON f.id = u.federation_id WHERE u.manager"
+    ).fetchall()
+    assert sorted(c for (c,) in managers) == ["CQCH", "FCAQ"]
+    envelopes = db.execute("SELECT kind, amount FROM envelopes ORDER BY id").fetchall()
+    assert envelopes == [("hours", 120 * 60), ("dollars", 15_000_00), ("hours", 30 * 60)]
+    decided = dict(db.execute("SELECT status, COUNT(*) FROM estimates GROUP BY status").fetchall())
+    assert decided == {"approved": 4, "refused": 1, "pending": 1}
 
 
 def test_the_demo_has_three_months_of_requests_in_every_state(db: sqlite3.Connection) -> None:
     rows = db.execute("SELECT status, created_at, federation_id FROM tickets").fetchall()
-    # Not reachable through the bot yet: the demo replays the bot's own flows, and no handler
-    # sends an estimate yet (issue 14). When one does, the demo gains a request awaiting
-    # approval and this exception goes.
-    not_yet = {TicketStatus.AWAITING_APPROVAL.value}
-    assert {status for status, _, _ in rows} == {s.value for s in TicketStatus} - not_yet
+    assert {status for status, _, _ in rows} == {s.value for s in TicketStatus}
     created = sorted(datetime.fromisoformat(c) for _, c, _ in rows)
     now = datetime.now(UTC)
     assert now - created[0] >= timedelta(days=85) and created[-1] <= now
@@ -563,3 +567,34 @@ async def test_photos_are_saved_and_the_lead_sees_the_same_path(
     to_lead = text.split("── to Lead (legal) · Louis Roy ──", 1)[1]
     assert "» 🖼 photo.png" in to_lead and "» 🖼 facade.jpg" in to_lead
     assert "photo-file" not in text  # no bare file id
+
+
+def test_the_manager_reads_the_envelope_gets_the_statement_pdf_and_approves_the_estimate(
+    tmp_path: Path,
+) -> None:
+    """The manager persona of a fresh demo (its chat has the approval card of the seeding):
+    an envelope of the year, last month's statement saved as a PDF where the transcript says,
+    and the estimate left awaiting their approval, approved by pressing its button's number."""
+    month = last_month()
+    kept_db = tmp_path / "demo.db"
+    script = f"/as manager\n/envelope\n/statement {month}\n1\n"
+    done = run_sandbox(script, "--db", str(kept_db), cwd=tmp_path)
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 0, err
+    assert "Traceback" not in out + err
+    assert "/as manager [fcaq]" in out  # the banner names the persona
+    assert "you are now Manager (CQCH) · Marc-André Dubé" in out
+    envelope = out.split("[manager] > /envelope", 1)[1].split("[manager] > /statement", 1)[0]
+    assert "120" in envelope and "CQCH" in envelope, envelope
+    saved = [Path(p) for p in SAVED.findall(out)]
+    assert len(saved) == 1, out
+    assert saved[0].suffix == ".pdf" and saved[0].read_bytes().startswith(b"%PDF")
+    with sqlite3.connect(kept_db) as conn:
+        pending = conn.execute("SELECT COUNT(*) FROM estimates WHERE status = 'pending'")
+        assert pending.fetchone() == (0,), out
+        states = conn.execute(
+            "SELECT t.status FROM tickets t JOIN estimates e ON e.ticket_id = t.id"
+            " WHERE e.decided_by = ? ORDER BY e.decided_at DESC LIMIT 1",
+            (BY_KEY["manager"].user_id,),
+        ).fetchone()
+    assert states == ("in_progress",)

@@ -2,14 +2,16 @@
 fields' hourly rates, and three months of requests in every state, with time and ratings.
 
 Nothing is written behind the bot's back. The admin types `/addfederation`, `/invite`,
-`/invitelead` and `/domain rate`; each persona opens the link of their invite; contacts fill in
-the request form; leads press the buttons of their cards and type `/log`; contacts answer,
-confirm and rate. These are the updates Telegram would deliver, replayed in time order on a
-clock set to each moment of the past (`ReplayClock`), then given back to real time. The plan
-is fixed and its choices drawn from a seeded generator. The history is anchored to the day the
-sandbox starts, not to its minute: two runs on the same day make the same past (the same
-figures for last month, to compare notes), and only the newest requests, those of the last
-three days, are placed relative to the moment itself.
+`/invitelead`, `/domain rate` and `/envelope`; each persona opens the link of their invite
+(`/invite CODE gestionnaire` for the managers); contacts fill in the request form; leads press
+the buttons of their cards and type `/estimate` and `/log`; managers press *Approuver* (or
+*Refuser*, and say why); contacts answer, confirm and rate. These are the updates Telegram
+would deliver, replayed in time order on a clock set to each moment of the past
+(`ReplayClock`), then given back to real time. The plan is fixed and its choices drawn from
+a seeded generator. The history is anchored to the day the sandbox starts, not to its minute:
+two runs on the same day make the same past (the same figures for last month, to compare
+notes), and only the newest requests, those of the last three days, are placed relative to
+the moment itself.
 """
 
 from __future__ import annotations
@@ -24,99 +26,41 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.tools import demo_requests as requests
-from bot.tools.demo_requests import Request
+from bot.tools.demo_requests import (
+    ADMIN,
+    BY_KEY,
+    CONTACT_OF,
+    FEDERATIONS,
+    LEAD_FIELDS,
+    LEAD_OF,
+    PERSONAS,
+    RATES,
+    Persona,
+    Request,
+)
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import Sent
-from storage import conversation, people, tickets
-from storage.models import Role, TicketStatus, Urgency
+from storage import conversation, estimates, people, tickets
+from storage.models import EstimateStatus, TicketStatus, Urgency
 
+__all__ = [
+    "ADMIN",
+    "BY_KEY",
+    "FEDERATIONS",
+    "LEAD_FIELDS",
+    "PERSONAS",
+    "RATES",
+    "Demo",
+    "DemoError",
+    "Persona",
+    "ReplayClock",
+    "Summary",
+]
 S = TicketStatus
-
-# Telegram user ids of the demo personas: far from the fake bot's own id (7_000_000_001) and
-# fixed, so that `--db PATH` finds the same people again in a later session.
-ADMIN = 9_000_000_001
-CONTACT = 9_000_000_002
-LEAD_BASE = 9_000_000_010
-
-FEDERATIONS: tuple[tuple[str, str], ...] = (
-    ("CQCH", "Confédération québécoise des coopératives d'habitation"),
-    ("FCFQ", "Fédération des coopératives funéraires du Québec"),
-    ("FQCMS", "Fédération québécoise des coopératives en milieu scolaire"),
-    ("FCAQ", "Fédération des coopératives d'alimentation du Québec"),
-    ("FCSDSQ", "Fédération des coopératives de services à domicile et de santé du Québec"),
-)
-# Every default field but `other`, which the bot routes to the admins.
-LEAD_FIELDS = ("legal", "hr", "marketing", "events", "web", "it")
-# Hourly rates as the admin types them (`/domain rate <code> <rate>`), in dollars.
-RATES = {
-    "legal": "140",
-    "hr": "110",
-    "marketing": "95",
-    "events": "85",
-    "web": "115",
-    "it": "125",
-    "other": "90",
-}
+MANAGER_OF = {p.federation: p for p in PERSONAS if p.manager}
 HISTORY_DAYS = 92  # three months, and the day the people were invited
-
-
-@dataclass(frozen=True)
-class Persona:
-    """Someone you can play: a demo user of the bot."""
-
-    key: str  # what `/as` takes and the prompt shows: "contact", "lead legal", "admin"
-    title: str  # how headers name them: "Lead (legal)"
-    user_id: int
-    first_name: str
-    last_name: str
-    role: Role
-    field: str | None = None  # the field code of a lead
-    federation: str | None = None  # the federation code of a contact
-
-    @property
-    def label(self) -> str:
-        """Title and name, e.g. `Lead (legal) · Louis Roy`."""
-        return f"{self.title} · {self.first_name} {self.last_name}"
-
-
-_CONTACT_NAMES = {
-    "CQCH": ("Camille", "Gagnon"),
-    "FCFQ": ("Julie", "Bergeron"),
-    "FQCMS": ("Olivier", "Pelletier"),
-    "FCAQ": ("Sophie", "Fortin"),
-    "FCSDSQ": ("Nathalie", "Lévesque"),
-}
-_LEAD_NAMES = {
-    "legal": ("Louis", "Roy"),
-    "hr": ("Héloïse", "Côté"),
-    "marketing": ("Mathieu", "Bouchard"),
-    "events": ("Émilie", "Gauthier"),
-    "web": ("William", "Morin"),
-    "it": ("Isabelle", "Lavoie"),
-}
-
-
-def _contact(n: int, code: str) -> Persona:
-    # The first federation's contact is "contact", as before there were several.
-    key = "contact" if n == 0 else f"contact {code.lower()}"
-    title = "Contact" if n == 0 else f"Contact ({code})"
-    first, last = _CONTACT_NAMES[code]
-    return Persona(key, title, CONTACT + n, first, last, Role.CONTACT, federation=code)
-
-
-PERSONAS: tuple[Persona, ...] = (
-    *(_contact(n, code) for n, (code, _name) in enumerate(FEDERATIONS)),
-    *(
-        Persona(
-            f"lead {code}", f"Lead ({code})", LEAD_BASE + n, *_LEAD_NAMES[code], Role.LEAD, code
-        )
-        for n, code in enumerate(LEAD_FIELDS, start=1)
-    ),
-    Persona("admin", "Admin", ADMIN, "Claire", "Tremblay", Role.ADMIN),
-)
-BY_KEY = {p.key: p for p in PERSONAS}
-CONTACT_OF = {p.federation: p for p in PERSONAS if p.federation}
-LEAD_OF = {p.field: p for p in PERSONAS if p.field}
+# Envelopes of the year (`/envelope CODE YEAR AMOUNT [field]`): hours, dollars, one field's.
+ENVELOPES = ("CQCH {year} 120h", "FCAQ {year} 15000$", "CQCH {year} 30h legal")
 
 
 class DemoError(Exception):
@@ -256,7 +200,8 @@ class Demo:
                 name = dict(FEDERATIONS)[persona.federation]
                 # The bot answers "exists" for a federation already there: nothing lost.
                 await self.admin.send(f"/addfederation {persona.federation} {name}")
-                await self._open_invite(f"/invite {persona.federation}", persona)
+                kind = " gestionnaire" if persona.manager else ""
+                await self._open_invite(f"/invite {persona.federation}{kind}", persona)
             elif persona.field is not None:
                 await self._open_invite(f"/invitelead {persona.field}", persona)
         return True
@@ -276,6 +221,10 @@ class Demo:
                     return None
             for code, rate in RATES.items():
                 await self.admin.send(f"/domain rate {code} {rate}")
+            for envelope in ENVELOPES:
+                await self.admin.send(
+                    f"/envelope {envelope.format(year=now.astimezone(self.tz).year)}"
+                )
             plan = self._plan(now)
             for step in sorted(plan):
                 self.clock.set(step.moment)
@@ -327,7 +276,12 @@ class Demo:
             return [*life, (at.later(3, 40), lambda: self._cancel(ticket))]
         if state is S.ASSIGNED:
             return life
-        life.append((at.later(0.3, 20), lambda: self._press(ticket.staff, ticket, "start")))
+        if request.estimate is not None:
+            life.extend(self._estimates(ticket, at))
+            if state is S.AWAITING_APPROVAL:
+                return life
+        else:  # approved, the work is in progress already
+            life.append((at.later(0.3, 20), lambda: self._press(ticket.staff, ticket, "start")))
         entries = [rng.choice(requests.WORK_MINUTES) for _ in range(rng.choice((1, 2, 2, 3)))]
         for n, minutes in enumerate(entries):
             ticket.minutes += minutes
@@ -351,6 +305,22 @@ class Demo:
             return life
         life.append((at.later(3, 40), lambda: self._confirm(ticket)))
         return life
+
+    def _estimates(self, ticket: _Ticket, at: _Moments) -> list[tuple[datetime, Action]]:
+        """The lead's estimate and the manager's decision: refused once, then a revised
+        estimate approved; or approved; or left for the manager to approve."""
+        request = ticket.request
+        assert request.estimate is not None
+        steps: list[tuple[datetime, Action]] = [
+            (at.later(0.3, 6), partial(self._estimate, ticket, request.estimate))
+        ]
+        if request.state is S.AWAITING_APPROVAL:
+            return steps
+        if request.refusal is not None and request.revised is not None:
+            steps.append((at.later(1, 20), partial(self._decide, ticket, request.refusal)))
+            steps.append((at.later(0.5, 6), partial(self._estimate, ticket, request.revised)))
+        steps.append((at.later(1, 20), partial(self._decide, ticket, None)))
+        return steps
 
     # -- what the personas do ---------------------------------------------------------------
 
@@ -383,6 +353,20 @@ class Demo:
         hours, rest = divmod(minutes, 60)  # as people type it: 1h30, 2h, 45m
         duration = (f"{hours}h{rest:02d}" if rest else f"{hours}h") if hours else f"{rest}m"
         await ticket.staff.send(f"/log {ticket.reference} {duration} {note}")
+
+    async def _estimate(self, ticket: _Ticket, text: str) -> None:
+        await ticket.staff.send(f"/estimate {ticket.reference} {text}")
+
+    async def _decide(self, ticket: _Ticket, refusal: str | None) -> None:
+        """The federation's manager presses Approuver on the card, or Refuser and gives why."""
+        manager = self.persons[MANAGER_OF[ticket.request.federation].key]
+        async with self.emulator.services.db.read() as conn:
+            pending = await estimates.pending_estimate(conn, ticket.id)
+        if pending is None:
+            raise DemoError(f"{ticket.reference} has no estimate to decide on")
+        await self._press_data(manager, f"e:{'ok' if refusal is None else 'no'}:{pending.id}")
+        if refusal is not None:
+            await manager.send(refusal)
 
     async def _ask(self, ticket: _Ticket) -> None:
         await self._press(ticket.staff, ticket, "ask")
@@ -442,8 +426,15 @@ class Demo:
             for ticket in self._tickets:
                 stored = await tickets.get_ticket(conn, ticket.id)
                 logged = sum(e.minutes for e in await conversation.time_entries(conn, ticket.id))
-                expected = (ticket.request.state, ticket.minutes, ticket.request.stars)
-                got = (stored.status, logged, stored.rating) if stored else None
+                latest = await estimates.latest_estimate(conn, ticket.id)
+                decided = latest.status if latest else None
+                expected = (
+                    ticket.request.state,
+                    ticket.minutes,
+                    ticket.request.stars,
+                    _decided(ticket),
+                )
+                got = (stored.status, logged, stored.rating, decided) if stored else None
                 if got != expected:
                     wrong.append(f"{ticket.reference or ticket.request.subject}: {got}")
                 states[ticket.request.state] += 1
@@ -472,6 +463,15 @@ class _Moments:
         moment = office(self.moment + timedelta(hours=self.rng.uniform(low, high)), self.tz)
         self.moment = min(moment, self.end)
         return self.moment
+
+
+def _decided(ticket: _Ticket) -> EstimateStatus | None:
+    """What became of the request's latest estimate, as planned."""
+    if ticket.request.estimate is None:
+        return None
+    if ticket.request.state is S.AWAITING_APPROVAL:
+        return EstimateStatus.PENDING
+    return EstimateStatus.APPROVED
 
 
 _START_TOKEN = re.compile(r"[?&]start=([A-Za-z0-9_-]+)")

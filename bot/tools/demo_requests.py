@@ -1,19 +1,123 @@
-"""The requests of the sandbox's demo history (bot/tools/demo.py replays them through the bot).
+"""The people and requests of the sandbox's demo history (bot/tools/demo.py replays them).
 
 Forty requests of five federations over three months, newest first, each with the state it
-ends in: 3 new, 2 assigned, 3 in progress, 3 waiting on the contact, 4 resolved, 22 closed
-(most rated) and 3 cancelled. Every lead has open requests in `/queue`. What people write is
-what they would write, in Québec French; it is data, like the names, not texts of the bot.
+ends in: 3 new, 1 assigned, 1 awaiting approval, 3 in progress, 3 waiting on the contact,
+4 resolved, 22 closed (most rated) and 3 cancelled. Two federations have a manager, who
+approved (or refused once) the estimates of some of their requests. Every lead has open
+requests in `/queue`. What people write is what they would write, in Québec French; it is
+data, like the names, not texts of the bot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.models import TicketStatus, Urgency
+from storage.models import Role, TicketStatus, Urgency
 
 S = TicketStatus
 NORMAL, URGENT, CRITICAL = Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL
+
+
+# Telegram user ids of the demo personas: far from the fake bot's own id (7_000_000_001) and
+# fixed, so that `--db PATH` finds the same people again in a later session.
+ADMIN = 9_000_000_001
+CONTACT = 9_000_000_002
+LEAD_BASE = 9_000_000_010
+MANAGER_BASE = 9_000_000_020
+
+FEDERATIONS: tuple[tuple[str, str], ...] = (
+    ("CQCH", "Confédération québécoise des coopératives d'habitation"),
+    ("FCFQ", "Fédération des coopératives funéraires du Québec"),
+    ("FQCMS", "Fédération québécoise des coopératives en milieu scolaire"),
+    ("FCAQ", "Fédération des coopératives d'alimentation du Québec"),
+    ("FCSDSQ", "Fédération des coopératives de services à domicile et de santé du Québec"),
+)
+# Every default field but `other`, which the bot routes to the admins.
+LEAD_FIELDS = ("legal", "hr", "marketing", "events", "web", "it")
+# Hourly rates as the admin types them (`/domain rate <code> <rate>`), in dollars.
+RATES = {
+    "legal": "140",
+    "hr": "110",
+    "marketing": "95",
+    "events": "85",
+    "web": "115",
+    "it": "125",
+    "other": "90",
+}
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone you can play: a demo user of the bot."""
+
+    key: str  # what `/as` takes and the prompt shows: "contact", "lead legal", "admin"
+    title: str  # how headers name them: "Lead (legal)"
+    user_id: int
+    first_name: str
+    last_name: str
+    role: Role
+    field: str | None = None  # the field code of a lead
+    federation: str | None = None  # the federation code of a contact
+    manager: bool = False  # a contact who manages their federation (approves its estimates)
+
+    @property
+    def label(self) -> str:
+        """Title and name, e.g. `Lead (legal) · Louis Roy`."""
+        return f"{self.title} · {self.first_name} {self.last_name}"
+
+
+_CONTACT_NAMES = {
+    "CQCH": ("Camille", "Gagnon"),
+    "FCFQ": ("Julie", "Bergeron"),
+    "FQCMS": ("Olivier", "Pelletier"),
+    "FCAQ": ("Sophie", "Fortin"),
+    "FCSDSQ": ("Nathalie", "Lévesque"),
+}
+# Federations with a manager (/invite CODE gestionnaire): their estimates wait for approval.
+_MANAGER_NAMES = {"CQCH": ("Marc-André", "Dubé"), "FCAQ": ("Geneviève", "Paquette")}
+_LEAD_NAMES = {
+    "legal": ("Louis", "Roy"),
+    "hr": ("Héloïse", "Côté"),
+    "marketing": ("Mathieu", "Bouchard"),
+    "events": ("Émilie", "Gauthier"),
+    "web": ("William", "Morin"),
+    "it": ("Isabelle", "Lavoie"),
+}
+
+
+def _contact(n: int, code: str) -> Persona:
+    # The first federation's contact is "contact", as before there were several.
+    key = "contact" if n == 0 else f"contact {code.lower()}"
+    title = "Contact" if n == 0 else f"Contact ({code})"
+    first, last = _CONTACT_NAMES[code]
+    return Persona(key, title, CONTACT + n, first, last, Role.CONTACT, federation=code)
+
+
+PERSONAS: tuple[Persona, ...] = (
+    *(_contact(n, code) for n, (code, _name) in enumerate(FEDERATIONS)),
+    *(
+        Persona(
+            f"lead {code}", f"Lead ({code})", LEAD_BASE + n, *_LEAD_NAMES[code], Role.LEAD, code
+        )
+        for n, code in enumerate(LEAD_FIELDS, start=1)
+    ),
+    *(
+        Persona(
+            "manager" if n == 0 else f"manager {code.lower()}",
+            f"Manager ({code})",
+            MANAGER_BASE + n,
+            *names,
+            Role.CONTACT,
+            federation=code,
+            manager=True,
+        )
+        for n, (code, names) in enumerate(_MANAGER_NAMES.items())
+    ),
+    Persona("admin", "Admin", ADMIN, "Claire", "Tremblay", Role.ADMIN),
+)
+BY_KEY = {p.key: p for p in PERSONAS}
+CONTACT_OF = {p.federation: p for p in PERSONAS if p.federation and not p.manager}
+LEAD_OF = {p.field: p for p in PERSONAS if p.field}
 
 
 @dataclass(frozen=True)
@@ -32,6 +136,12 @@ class Request:
     taken: bool = False  # a cancelled request: taken by its lead before
     stars: int | None = None  # the contact's rating (closed requests)
     comment: str | None = None  # with the rating
+    # The lead's `/estimate` once taken (a federation with a manager): approved by the
+    # manager, unless the request ends awaiting approval; `refusal`: the manager refuses it
+    # first with that reason, and the lead sends `revised` instead.
+    estimate: str | None = None
+    refusal: str | None = None
+    revised: str | None = None
 
 
 REQUESTS: tuple[Request, ...] = (
@@ -45,10 +155,12 @@ REQUESTS: tuple[Request, ...] = (
     Request(0.8, "CQCH", "other", NORMAL, S.NEW, "Formation des nouveaux administrateurs",
             "Plusieurs coopératives membres ont renouvelé leur conseil d'administration. "
             "Offrez-vous une formation sur le rôle et les responsabilités des administrateurs?"),
-    Request(1.2, "CQCH", "legal", URGENT, S.ASSIGNED, "Avis de non-renouvellement de bail",
+    Request(1.2, "CQCH", "legal", URGENT, S.AWAITING_APPROVAL,
+            "Avis de non-renouvellement de bail",
             "Une coopérative membre veut envoyer un avis de non-renouvellement de bail à un "
             "membre qui ne respecte pas ses engagements. Nous voulons valider la procédure et "
-            "les délais avant l'envoi."),
+            "les délais avant l'envoi.",
+            estimate="2-3h Lecture du bail et de la correspondance, puis un avis écrit."),
     Request(1.9, "FCFQ", "events", NORMAL, S.ASSIGNED, "Journée de formation régionale à Rimouski",
             "Nous organisons une journée de formation pour les coopératives funéraires de l'Est "
             "du Québec. Il faut une salle, un traiteur et le transport des personnes inscrites."),
@@ -63,7 +175,7 @@ REQUESTS: tuple[Request, ...] = (
     Request(4.1, "CQCH", "web", NORMAL, S.IN_PROGRESS, "Demande de logement en ligne",
             "Nous voulons remplacer le formulaire papier de demande de logement par un "
             "formulaire sur notre site, avec une liste d'attente par coopérative.",
-            question=True),
+            question=True, estimate="8-14h Formulaire, liste d'attente et mise en ligne."),
     Request(4.9, "FCAQ", "legal", URGENT, S.WAITING, "Convention collective d'une épicerie",
             "Le syndicat d'une épicerie membre a déposé ses demandes pour le renouvellement de "
             "la convention collective. La coopérative veut un avis avant la première rencontre "
@@ -80,21 +192,25 @@ REQUESTS: tuple[Request, ...] = (
             "projet?"),
     Request(8.0, "CQCH", "marketing", NORMAL, S.RESOLVED, "Semaine de la coopération",
             "Nous voulons une campagne sur les réseaux sociaux pour la Semaine de la "
-            "coopération : messages, visuels et calendrier de publication."),
+            "coopération : messages, visuels et calendrier de publication.",
+            estimate="12-16h", refusal="C'est plus que notre budget pour cette campagne; "
+            "pouvez-vous vous en tenir aux publications Facebook?", revised="6-12h Publications "
+            "Facebook seulement."),
     Request(9.1, "FQCMS", "web", URGENT, S.RESOLVED, "Paiements refusés en ligne",
             "Depuis hier, les paiements par carte sont refusés sur le site transactionnel de "
             "nos coopératives. La clientèle voit un message d'erreur à la dernière étape."),
     Request(10.2, "FCAQ", "it", NORMAL, S.RESOLVED, "Terminaux de paiement qui se déconnectent",
             "Dans trois épiceries, les terminaux de paiement perdent la connexion plusieurs fois "
             "par jour. Le fournisseur dit que le problème vient de notre réseau.",
-            reopened=True),
+            reopened=True, estimate="6-16h"),
     Request(11.0, "FCFQ", "legal", NORMAL, S.RESOLVED, "Contrat de préarrangements funéraires",
             "Nous voulons mettre à jour notre modèle de contrat de préarrangements pour tenir "
             "compte des changements réglementaires récents."),
     Request(12.5, "CQCH", "hr", NORMAL, S.CLOSED, "Médiation entre deux employées",
             "Un conflit entre deux employées du bureau de la confédération nuit à l'équipe. "
             "Nous souhaitons une médiation par une personne de l'extérieur.",
-            stars=5, comment="Intervention délicate, très bien menée. Merci!"),
+            stars=5, comment="Intervention délicate, très bien menée. Merci!",
+            estimate="6-12h Deux rencontres individuelles, puis une rencontre commune."),
     Request(14.9, "FCSDSQ", "web", NORMAL, S.CANCELLED, "Refonte de la page Carrières",
             "Nous aimerions refaire la page Carrières de notre site pour attirer plus de "
             "préposées et de préposés d'aide à domicile.", taken=True),

@@ -60,9 +60,9 @@ _OTHER_CONTACTS = "|".join(p.key.split()[1] for p in PERSONAS if p.key.startswit
 BANNER = f"""\
 intake-bot sandbox — the real bot, in this terminal, without Telegram.
                      Le vrai bot, dans ce terminal, sans Telegram.
-You play / vous jouez : contact (Camille, CQCH) · lead <field> · admin (Claire)
+You play / vous jouez : contact (Camille, CQCH) · lead <field> · manager · admin (Claire)
   /as contact [{_OTHER_CONTACTS}]   /as lead [{"|".join(LEAD_FIELDS)}]
-  /as admin        switch persona / changer de personnage
+  /as manager [fcaq]  /as admin   switch persona / changer de personnage
   1, 2, 3…         press that button of the latest message / touche ce bouton
   /file PATH       send a document / envoie un document
   /photo [PATH]    send a photo (yours, or a plain one) / envoie une photo
