@@ -411,7 +411,7 @@ def describe(summary: Summary, today: date) -> list[str]:
         f"field, {summary.requests} requests since {summary.since:%Y-%m-%d}",
         f"  {states}; {summary.minutes / 60:.1f} hours logged, {summary.ratings} ratings",
         f"  try as admin: /stats, /stats {month}, /billing {month}, /export {month}; "
-        "as a lead: /queue",
+        f"as a lead: /queue; as the manager: /envelope, /statement {month}",
     ]
 
 
