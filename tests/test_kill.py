@@ -76,12 +76,13 @@ class BotProcess:
 
     async def ready(self, timeout: float = READY_TIMEOUT) -> None:  # noqa: ASYNC109
         """Wait until the latest start has got as far as taking updates: it logged that it
-        started, and its first getUpdates has come. Notes how long the start took."""
+        started, and (polling) its first getUpdates has come. Notes how long the start took."""
         path = self.folder / "bot.log"
         deadline = time.monotonic() + timeout
+        polls = "--webhook" not in self.args
         while not (
             path.read_bytes().count(b"bot.app: bot @") >= self.starts
-            and self.telegram.polls > self._polls_before
+            and (self.telegram.polls > self._polls_before or not polls)
         ):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the bot did not start within {timeout} s")
