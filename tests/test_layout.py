@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "bot" / "rules"
-WINGS = ("rules", "delivery", "ui", "tools", "reports")
+WINGS = ("rules", "delivery", "ui", "tools", "reports", "documents", "together")
 MAX_LINES = 600
 MAX_BOT_MODULES = 20
 
