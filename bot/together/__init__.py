@@ -1,1 +1,1 @@
-"""Working together: team groups with a topic per request, requests across fields, absences and cover."""
+"""Working together: team groups and their topics, requests across fields, absences."""
