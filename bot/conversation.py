@@ -4,12 +4,14 @@ attachments included, with the reference on every message, and is kept on the ti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from bot.lifecycle import apply
 from bot.rules.limits import MAX_FILE_BYTES, MAX_FILE_MB
 from bot.rules.workflow import Action, Relation
 from bot.services import Services
 from bot.tickets import message_payload, recipients, relation_to
+from bot.together import absences
 from bot.ui import keyboards
 from bot.ui.i18n import Html, escape, t, visible_length
 from storage import conversation, drafts, outbox, people, tickets
@@ -58,9 +60,8 @@ async def _readers(
 ) -> list[tuple[int, str]]:
     """Who receives what `author` writes on `ticket` (id, language)."""
     if author.id == ticket.contact_id:
-        if ticket.assignee_id is not None:
-            lead = await people.get_user(conn, ticket.assignee_id)
-            return [(lead.id, lead.language)] if lead else []
+        if ticket.assignee_id is not None:  # its lead, or who covers them while they are away
+            return await absences.readers_for(conn, services, ticket.assignee_id)
         return await recipients(conn, services, ticket.field_id)
     contact = await people.get_user(conn, ticket.contact_id)
     return [(contact.id, contact.language)] if contact else []
@@ -85,7 +86,7 @@ async def _relay(
         ticket = await tickets.get_ticket(conn, ticket_id)
         if ticket is None:
             return Relayed(None, "unknown")
-        who = await relation_to(conn, author, ticket)
+        who = await relation_to(conn, author, ticket, services.today())
         if not who & WRITERS:
             return Relayed(ticket, "not_allowed")
         if ticket.status in CLOSED:
@@ -120,6 +121,8 @@ async def _relay(
                 raise _Abort(Relayed(ticket, outcome.refusal))
         elif from_contact and ticket.status is TicketStatus.WAITING:
             await apply(conn, services, author, ticket, Action.ANSWER)
+        if from_contact:
+            await absences.tell_contact_once(conn, services, ticket, author)
         await tickets.touch(conn, ticket.id, now)
         for (chat_id, language), header in zip(readers, headers, strict=True):
             await _send(conn, services, ticket, chat_id, language, header, incoming, message_id)
@@ -194,7 +197,9 @@ async def replied_ticket(conn: Connection, chat_id: int, quoted_id: int) -> int 
     return ticket_id
 
 
-async def ticket_written_to(conn: Connection, author: User, chat_id: int) -> int | None:
+async def ticket_written_to(
+    conn: Connection, author: User, chat_id: int, today: date | None = None
+) -> int | None:
     """Where a file goes that is neither awaited nor a reply: the ticket the person last wrote
     on, while it is open and theirs to write on, unless they have been filling in the request
     form since (a file is an answer to the form there)."""
@@ -210,7 +215,7 @@ async def ticket_written_to(conn: Connection, author: User, chat_id: int) -> int
     ticket = await tickets.get_ticket(conn, last.ticket_id)
     if ticket is None or ticket.status in CLOSED:
         return None
-    if not await relation_to(conn, author, ticket) & WRITERS:
+    if not await relation_to(conn, author, ticket, today) & WRITERS:
         return None
     return ticket.id
 

@@ -202,9 +202,8 @@ async def send_estimate(
         priced = quote(low, high, field.hourly_rate_cents)
         needed = needs_approval(await repo.approval_policy(conn, ticket.federation_id), priced)
         try:
-            target = after_estimate(
-                ticket, await relation_to(conn, user, ticket), approval_needed=needed
-            )
+            who = await relation_to(conn, user, ticket, services.today())
+            target = after_estimate(ticket, who, approval_needed=needed)
         except Refusal as refusal:
             return Done(ticket, refusal=refusal.reason)
         # The history shows the bot's words for the estimate, in the bot's default language.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
@@ -49,11 +49,14 @@ class Outcome:
         return self.ticket is not None and self.refusal is None
 
 
-async def standing(conn: Connection, user: User | None, ticket: Ticket) -> frozenset[Relation]:
-    """How a user (None: the bot itself) stands to a ticket."""
+async def standing(
+    conn: Connection, user: User | None, ticket: Ticket, today: date | None = None
+) -> frozenset[Relation]:
+    """How a user (None: the bot itself) stands to a ticket (`today`: as its absent lead's
+    delegate too)."""
     if user is None:
         return relations(Actor.system(), ticket)
-    return await relation_to(conn, user, ticket)
+    return await relation_to(conn, user, ticket, today)
 
 
 async def act(
@@ -88,7 +91,7 @@ async def apply(
     """`act`, inside the caller's transaction (for changes that go with something else)."""
     now = services.clock.now()
     try:
-        target = decide(action, ticket, await standing(conn, user, ticket))
+        target = decide(action, ticket, await standing(conn, user, ticket, services.today()))
     except Refusal as refusal:
         return Outcome(ticket, refusal.reason)
     new_assignee = assignee.id if assignee else None
@@ -305,8 +308,8 @@ async def send_card(
     reader = await people.get_user(conn, chat_id)
     if reader is None:
         return
-    who = await relation_to(conn, reader, ticket)
-    card = await lead_card(conn, ticket, reader.language)
+    who = await relation_to(conn, reader, ticket, services.today())
+    card = await lead_card(conn, ticket, reader.language, services.today())
     if header is not None:
         card = Html(f"{header(reader.language)}\n\n{card}")
     await outbox.enqueue(
@@ -342,7 +345,7 @@ async def log_time(
         ticket = await tickets.get_ticket(conn, ticket_id)
         if ticket is None:
             return Outcome(None, "unknown")
-        who = await relation_to(conn, user, ticket)
+        who = await relation_to(conn, user, ticket, services.today())
         if not who & {Relation.ASSIGNEE, Relation.ADMIN}:
             return Outcome(ticket, "not_allowed")
         # Time runs against the approved estimate: past it, a revised one is approved first.

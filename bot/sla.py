@@ -19,6 +19,7 @@ from telegram.ext import Application, CallbackContext
 from bot.rules.service_levels import Due, alerts_due, calendar_for
 from bot.services import Services, get_services
 from bot.tickets import message_payload, recipients
+from bot.together import absences
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t, tn
@@ -118,13 +119,13 @@ class _Directory:
         return self._users[user_id]
 
     async def readers(self, alert: Alert) -> list[tuple[int, str]]:
-        """The admins for a missed target; for a reminder, the assignee if still active, else
-        the field's leads (or the admins)."""
+        """The admins for a missed target; for a reminder, the assignee if still active (or who
+        covers them while they are away), else the field's leads (or the admins)."""
         if alert.due.kind is AlertKind.MISSED:
             return self.admins
         assignee = await self.user(alert.ticket.assignee_id)
         if assignee is not None and assignee.active:
-            return [(assignee.id, assignee.language)]
+            return await absences.readers_for(self.conn, self.services, assignee.id)
         field_id = alert.ticket.field_id
         if field_id not in self._field_readers:
             self._field_readers[field_id] = await recipients(self.conn, self.services, field_id)

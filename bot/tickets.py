@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from bot.logs import log_event
 from bot.rules.forms import TicketRequest
 from bot.rules.workflow import Actor, Relation, can_view, relations
 from bot.services import Services
+from bot.together import absences
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from storage import drafts, outbox, people, tickets
@@ -35,45 +36,54 @@ def message_payload(text: Html, markup: InlineKeyboardMarkup | None = None) -> d
     return payload
 
 
-async def actor_for(conn: Connection, user: User) -> Actor:
+async def actor_for(conn: Connection, user: User, today: date | None = None) -> Actor:
+    """`user` as an actor; with `today`, also what they cover for absent leads that day."""
     fields = await people.field_ids_of_lead(conn, user.id) if user.role is Role.LEAD else set()
-    return Actor.of(user, frozenset(fields))
+    if today is None or user.role not in absences.STAFF:
+        return Actor.of(user, frozenset(fields))
+    covered, offered = await absences.coverage(conn, user, today)
+    return Actor.of(user, frozenset(fields | offered), covered)
 
 
-async def relation_to(conn: Connection, user: User, ticket: Ticket) -> frozenset[Relation]:
+async def relation_to(
+    conn: Connection, user: User, ticket: Ticket, today: date | None = None
+) -> frozenset[Relation]:
+    """How `user` stands to `ticket`; with `today`, as the delegate of an absent lead too."""
     field = await people.get_field(conn, ticket.field_id)
     admin_field = field is not None and (
         field.routes_to_admins or not await people.leads_of_field(conn, field.id)
     )
     managed = await people.has_managers(conn, ticket.federation_id)
-    return relations(
-        await actor_for(conn, user), ticket, admin_field=admin_field, federation_managed=managed
-    )
+    actor = await actor_for(conn, user, today)
+    return relations(actor, ticket, admin_field=admin_field, federation_managed=managed)
 
 
-async def visible_ticket(conn: Connection, user: User, key: str | int) -> Ticket | None:
+async def visible_ticket(
+    conn: Connection, user: User, key: str | int, today: date | None = None
+) -> Ticket | None:
     """The ticket (by reference or id) if `user` may see it; None if unknown or not theirs,
-    which look the same to them."""
+    which look the same to them. `today`: as `relation_to`."""
     if isinstance(key, int):
         ticket = await tickets.get_ticket(conn, key)
     else:
         ticket = await tickets.ticket_by_reference(conn, key)
-    if ticket is None or not can_view(await relation_to(conn, user, ticket)):
+    if ticket is None or not can_view(await relation_to(conn, user, ticket, today)):
         return None
     return ticket
 
 
-async def _field_leads(conn: Connection, field_id: int) -> list[User]:
-    """The active leads a new ticket of the field goes to; none: it goes to the admins."""
+async def _field_leads(conn: Connection, services: Services, field_id: int) -> list[User]:
+    """Who a new ticket of the field goes to: its active leads who are not away (when all are,
+    those who cover them); none: it goes to the admins."""
     field = await people.get_field(conn, field_id)
     if field is None or field.routes_to_admins:
         return []
-    return await people.leads_of_field(conn, field_id)
+    return await absences.offer_takers(conn, field_id, services.today())
 
 
 async def recipients(conn: Connection, services: Services, field_id: int) -> list[tuple[int, str]]:
     """Who is told of a new ticket: the field's active leads, else the admins (id, language)."""
-    leads = await _field_leads(conn, field_id)
+    leads = await _field_leads(conn, services, field_id)
     if leads:
         return [(u.id, u.language) for u in leads]
     settings = services.settings
@@ -167,7 +177,7 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
             to_status=TicketStatus.NEW,
             now=now,
         )
-        to_admins = not await _field_leads(conn, ticket.field_id)
+        to_admins = not await _field_leads(conn, services, ticket.field_id)
         await _announce_new_ticket(conn, services, ticket)
     services.wake_outbox()
     log_event(log, "ticket.filed", ref=ticket.reference, user=user.id, field=ticket.field_id)
@@ -180,7 +190,7 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
     # What the recipients may do: take it (the field's leads); the admins, who get it when the
     # field has no lead, may also give it to a lead from the notification.
     offer = frozenset({Relation.FIELD_LEAD})
-    if not await _field_leads(conn, ticket.field_id):
+    if not await _field_leads(conn, services, ticket.field_id):
         offer |= {Relation.ADMIN}
     for chat_id, language in await recipients(conn, services, ticket.field_id):
         card = await lead_card(conn, ticket, language)
@@ -211,8 +221,11 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
             )
 
 
-async def lead_card(conn: Connection, ticket: Ticket, language: str) -> Html:
-    """The ticket as a lead or an admin sees it, with who holds it."""
+async def lead_card(
+    conn: Connection, ticket: Ticket, language: str, today: date | None = None
+) -> Html:
+    """The ticket as a lead or an admin sees it, with who holds it (`today`: and whether they
+    are away, and who covers them)."""
     field = await people.get_field(conn, ticket.field_id)
     federation = await people.federation_by_id(conn, ticket.federation_id)
     assert field is not None and federation is not None
@@ -226,5 +239,6 @@ async def lead_card(conn: Connection, ticket: Ticket, language: str) -> Html:
     )
     if ticket.assignee_id is not None:
         assignee = render.person(await people.get_user(conn, ticket.assignee_id))
-        text = Html(f"{text}\n{t(language, 'label.assignee', value=assignee)}")
+        away = await absences.away_note(conn, ticket.assignee_id, language, today)
+        text = Html(f"{text}\n{t(language, 'label.assignee', value=assignee)}{away}")
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from handlers import (
+    absences,
     admin,
     envelopes,
     errors,
@@ -37,6 +38,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     envelopes.register(app)  # /envelope
     statements.register(app)  # /statement
     governance.register(app)  # /report
+    absences.register(app)  # /away, /back
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

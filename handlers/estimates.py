@@ -63,8 +63,9 @@ async def estimate_command(update: Update, context: Context, user: User) -> None
     if len(args) < 2:
         await reply(update, context, t(user.language, "usage.estimate"))
         return
-    async with get_services(context).db.read() as conn:
-        ticket = await visible_ticket(conn, user, args[0])
+    services = get_services(context)
+    async with services.db.read() as conn:
+        ticket = await visible_ticket(conn, user, args[0], services.today())
     if ticket is None:
         await reply(update, context, t(user.language, "ticket.unknown", reference=args[0][:40]))
         return

@@ -133,7 +133,7 @@ async def on_message(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if replied is None and (message.document or message.photo):
         async with services.db.read() as conn:
-            replied = await ticket_written_to(conn, user, message.chat_id)
+            replied = await ticket_written_to(conn, user, message.chat_id, services.today())
     if replied is not None:
         await _relay(update, context, user, replied, question=False)
         raise ApplicationHandlerStop

@@ -133,12 +133,13 @@ async def card_for(
             ticket, field=field, assignee=assignee, language=language, tz=services.settings.tz
         )
         return text, keyboards.contact_actions(ticket, language)
-    who = await relation_to(conn, user, ticket)
+    who = await relation_to(conn, user, ticket, services.today())
     if Relation.MANAGER in who:  # someone else's request of their federation: read only
         return await _manager_card(conn, services, ticket, language), keyboards.manager_actions(
             ticket, who, language
         )
-    return await lead_card(conn, ticket, language), keyboards.lead_actions(ticket, who, language)
+    card = await lead_card(conn, ticket, language, services.today())
+    return card, keyboards.lead_actions(ticket, who, language)
 
 
 async def _manager_card(
@@ -169,7 +170,7 @@ async def show_ticket(update: Update, context: Context, user: User) -> None:
         return
     if len(args) == 1 and REFERENCE.match(args[0]):
         async with services.db.read() as conn:
-            ticket = await visible_ticket(conn, user, args[0])
+            ticket = await visible_ticket(conn, user, args[0], services.today())
             if ticket is not None:
                 text, markup = await card_for(conn, services, user, ticket)
         if ticket is None:
@@ -282,7 +283,7 @@ async def history_page(
     tz = services.settings.tz
     async with services.db.read() as conn:
         ticket = await tickets.get_ticket(conn, ticket_id)
-        if ticket is None or not can_view(await relation_to(conn, user, ticket)):
+        if ticket is None or not can_view(await relation_to(conn, user, ticket, services.today())):
             return None
         events = await tickets.ticket_events(conn, ticket_id)
         messages = await conversation.ticket_messages(conn, ticket_id)

@@ -50,8 +50,9 @@ async def _refresh_card(update: Update, context: Context, user: User, ticket_id:
 
 
 async def _may_see(context: Context, user: User, ticket: Ticket) -> bool:
-    async with get_services(context).db.read() as conn:
-        return can_view(await relation_to(conn, user, ticket))
+    services = get_services(context)
+    async with services.db.read() as conn:
+        return can_view(await relation_to(conn, user, ticket, services.today()))
 
 
 async def explain(update: Update, context: Context, user: User, outcome: Outcome) -> None:
@@ -206,11 +207,12 @@ async def _await_input(
     kind = data.action
     services = get_services(context)
     async with services.db.transaction() as conn:
-        ticket = await visible_ticket(conn, user, ticket_id)
+        ticket = await visible_ticket(conn, user, ticket_id, services.today())
         outcome = Outcome(ticket, "unknown" if ticket is None else None)
         if ticket is not None:
             outcome = Outcome(
-                ticket, may_write(kind, ticket, await relation_to(conn, user, ticket))
+                ticket,
+                may_write(kind, ticket, await relation_to(conn, user, ticket, services.today())),
             )
         if outcome.ok:
             await conversation.expect_input(conn, user.id, kind, ticket_id, services.clock.now())
@@ -233,8 +235,10 @@ async def _reassign(
     assert query is not None
     if data.action == "reassign":
         async with services.db.read() as conn:
-            ticket = await visible_ticket(conn, user, ticket_id)
-            who = await relation_to(conn, user, ticket) if ticket else frozenset()
+            ticket = await visible_ticket(conn, user, ticket_id, services.today())
+            who = (
+                await relation_to(conn, user, ticket, services.today()) if ticket else frozenset()
+            )
             leads = await people.active_leads(conn)
             fields = await _fields_of_leads(conn, language)
         if ticket is None:
@@ -303,7 +307,7 @@ async def _card(
     """Back to the card (from the reassign list or the cancel confirmation)."""
     services = get_services(context)
     async with services.db.read() as conn:
-        ticket = await visible_ticket(conn, user, ticket_id)
+        ticket = await visible_ticket(conn, user, ticket_id, services.today())
     if ticket is None:
         await refuse(update, context, t(user.language, "button.stale"))
         return
@@ -478,7 +482,7 @@ async def log_command(update: Update, context: Context, user: User) -> None:
         await reply(update, context, t(user.language, "usage.log"))
         return
     async with services.db.read() as conn:
-        ticket = await visible_ticket(conn, user, args[0])
+        ticket = await visible_ticket(conn, user, args[0], services.today())
     if ticket is None:
         await reply(update, context, t(user.language, "ticket.unknown", reference=args[0][:40]))
         return

@@ -137,6 +137,20 @@ class Invite(Record):
     manager: bool = False  # registers a manager of the federation (a contact with the flag)
 
 
+class Absence(Record):
+    """A person away for whole days, `starts_on` to `ends_on` inclusive (local dates), covered
+    by `delegate_id` if named; `ended_at`: ended early (/back) or replaced."""
+
+    id: int
+    user_id: int
+    starts_on: date
+    ends_on: date
+    delegate_id: int | None
+    created_by: int
+    created_at: datetime
+    ended_at: datetime | None
+
+
 class Attachment(Record):
     """A file attached to a draft or a ticket (Telegram keeps the bytes; we keep the file id)."""
 

@@ -49,16 +49,27 @@ class Actor:
     field_ids: frozenset[int] = frozenset()
     federation_id: int | None = None
     manager: bool = False  # a contact who manages `federation_id`
+    # The absent people this actor covers now (bot/rules/absences.py): on their requests the
+    # actor is the lead who holds them, as long as the absence lasts (a lead or an admin).
+    covering: frozenset[int] = frozenset()
 
     @classmethod
     def system(cls) -> Actor:
         return cls(None, None)
 
     @classmethod
-    def of(cls, user: User, field_ids: frozenset[int] = frozenset()) -> Actor:
-        """A user as an actor; `field_ids`: the fields they lead."""
+    def of(
+        cls,
+        user: User,
+        field_ids: frozenset[int] = frozenset(),
+        covering: frozenset[int] = frozenset(),
+    ) -> Actor:
+        """A user as an actor; `field_ids`: the fields they lead (or whose offers they receive
+        while covering); `covering`: the absent people they cover now (staff only)."""
         manager = user.manager and user.role is Role.CONTACT
-        return cls(user.id, user.role, field_ids, user.federation_id, manager)
+        if user.role not in {Role.LEAD, Role.ADMIN}:
+            covering = frozenset()
+        return cls(user.id, user.role, field_ids, user.federation_id, manager, covering)
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,8 @@ def relations(
         found.add(Relation.MANAGER)
         if federation_managed:
             found.add(Relation.APPROVER)
+    if ticket.assignee_id is not None and ticket.assignee_id in actor.covering:
+        found.add(Relation.ASSIGNEE)  # the delegate of its absent lead, while the absence lasts
     if actor.role is Role.LEAD:
         if ticket.assignee_id == actor.user_id:
             found.add(Relation.ASSIGNEE)

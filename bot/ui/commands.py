@@ -8,7 +8,7 @@ from storage.models import Role
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
-    Role.LEAD: ("queue", "ticket", "log", "estimate"),
+    Role.LEAD: ("queue", "ticket", "log", "estimate", "away", "back"),
     Role.ADMIN: (
         "queue",
         "ticket",
@@ -35,6 +35,8 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "envelope",
         "statement",
         "report",
+        "away",
+        "back",
     ),
 }
 # A federation's manager is a contact with more rights: a contact's commands, then their own.
@@ -49,6 +51,7 @@ GENERAL = ("language", "help", "cancel", "start")
 HELP_SECTIONS: dict[Role, HelpSections] = {
     Role.LEAD: (
         ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate")),
+        ("absence", ("away", "back")),
         ("general", GENERAL),
     ),
     Role.ADMIN: (
@@ -78,6 +81,7 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
                 "domains",
                 "domain",
                 "sla",
+                "away_admin",
             ),
         ),
         ("general", GENERAL),

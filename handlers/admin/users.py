@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import registration
 from bot.services import get_services
 from bot.tickets import message_payload
+from bot.together import absences
 from bot.ui import admin_words as words
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
@@ -16,6 +17,7 @@ from bot.ui.commands import menu
 from bot.ui.i18n import Html, escape, format_number, t, tn
 from handlers.admin.shared import SCOPE, ButtonHandler, find_user, only_argument, reply_lines
 from handlers.common import Context, members, refuse, reply
+from storage import absences as absences_repo
 from storage import admin as repo
 from storage import outbox, people
 from storage.db import Connection
@@ -83,6 +85,7 @@ async def _users_page(
             conn, [u.id for u in found if u.role is Role.LEAD]
         )
         federations = {f.id: f for f, _ in await people.list_federations(conn)}
+        away = await absences_repo.upcoming_of(conn, [u.id for u in found], services.today())
     federation = federations.get(which.federation_id) if which.federation_id else None
     if which.role is not None:
         described = t(language, f"users.role_{which.role.value}")
@@ -112,6 +115,8 @@ async def _users_page(
             details.append(str(t(language, "users.flag_revoked")))
         if person.blocked_at is not None:
             details.append(str(t(language, "users.flag_blocked")))
+        if person.id in away:  # under way or to come: « absence jusqu'au 5 janvier 2027 »
+            details.append(str(absences.away_flag(away[person.id], language)))
         lines.append(
             t(
                 language,
