@@ -23,11 +23,12 @@ from bot.tickets import (
     message_payload,
     relation_to,
 )
+from bot.together import absences
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from storage import conversation, estimates, outbox, people, tickets
 from storage.db import Connection
-from storage.models import OutboxStatus, Ticket, TicketStatus, Urgency, User
+from storage.models import OutboxStatus, Role, Ticket, TicketStatus, Urgency, User
 
 log = logging.getLogger(__name__)
 
@@ -147,19 +148,24 @@ async def notify(
     text_for: Any,
     markup_for: Any = None,
 ) -> None:
-    """Queue a message to one person, written in their language by `text_for(language)`."""
+    """Queue a message to one person, written in their language by `text_for(language)`; to a
+    lead who is away, it goes to who covers them."""
     person = await people.get_user(conn, person_id)
     language = person.language if person else services.settings.default_language
-    markup = markup_for(language) if markup_for else None
-    await outbox.enqueue(
-        conn,
-        chat_id=person_id,
-        method="send_message",
-        payload=message_payload(text_for(language), markup),
-        purpose=purpose,
-        now=services.clock.now(),
-        ticket_id=ticket.id,
-    )
+    readers = [(person_id, language)]
+    if person is not None and person.role is Role.LEAD:
+        readers = await absences.readers_for(conn, services, person_id)
+    for chat_id, language in readers:
+        markup = markup_for(language) if markup_for else None
+        await outbox.enqueue(
+            conn,
+            chat_id=chat_id,
+            method="send_message",
+            payload=message_payload(text_for(language), markup),
+            purpose=purpose,
+            now=services.clock.now(),
+            ticket_id=ticket.id,
+        )
 
 
 async def _announce(

@@ -224,3 +224,31 @@ async def test_the_absence_ends_with_its_last_day(bot: Emulator, clock: ManualCl
     reference = await flows.file_request(marie)
     assert count(jean, reference) == 1
     assert "Aucune absence" in (await jean.send("/away"))[-1].text
+
+
+async def test_the_delegate_hears_of_the_contacts_decisions_and_sees_whom_they_cover(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, luc = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.send("/away 2026-11-24 2026-12-31 @luc")
+    assert "relais de : Jean (@jean)" in (await luc.send("/away"))[-1].text
+    # Luc, covering, resolves it; Marie reopens it: Luc is told, not Jean.
+    card = (await luc.send(f"/ticket {reference}"))[-1]
+    assert "absence jusqu'au 31 décembre 2026 · relais : Luc (@luc)" in card.text
+    await luc.click("Résoudre", card)
+    await luc.send("Règlements révisés.")
+    await marie.click("Pas réglé")
+    assert count(luc, reference, "n'est pas réglée") == 1
+    assert not [text for text in jean.texts() if reference in text and "rouv" in text]
+
+
+async def test_in_english(bot: Emulator) -> None:
+    boss = await flows.admin(bot)
+    await flows.federation(boss)
+    ann = await flows.lead(bot, boss, 3005, "Ann", "legal", language_code="en")
+    text = (await ann.send("/away 2026-12-20"))[-1].text
+    assert "Two dates are needed" in text and "Usage: /away" in text
+    replies = await ann.send("/away December 20 January 5")
+    assert "Absence set from December 20, 2026 to January 5, 2027 inclusive" in replies[-1].text
