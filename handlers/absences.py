@@ -15,8 +15,10 @@ from handlers.admin.shared import user_ref
 from handlers.common import PRIVATE, Context, command_args, members, reply
 from storage import absences as repo
 from storage import admin as admin_repo
-from storage import people
+from storage import people, tickets
 from storage.models import Role, User
+
+SHOWN = 10  # the requests of a covered lead that /away names
 
 
 async def _named(update: Update, context: Context, user: User, word: str) -> User | None:
@@ -60,11 +62,14 @@ async def _show(update: Update, context: Context, user: User, person: User) -> N
     async with services.db.read() as conn:
         absence = await repo.standing_absence(conn, person.id)
         away = await absences.away_on(conn, today)
-        covered = [
-            await people.get_user(conn, p)
-            for p in away
-            if p != user.id and covering(p, away) == user.id
-        ]
+        covered: list[str] = []
+        for absent in (p for p in away if p != user.id and covering(p, away) == user.id):
+            held, total = await tickets.lead_queue(
+                conn, lead_id=absent, field_ids=(), everything=False, limit=SHOWN, offset=0
+            )
+            refs = ", ".join(ticket.reference for ticket in held) + (" …" if total > SHOWN else "")
+            name = render.person(await people.get_user(conn, absent))
+            covered.append(f"{name} ({refs})" if refs else name)
         delegate = (
             await people.get_user(conn, absence.delegate_id)
             if absence and absence.delegate_id
@@ -85,9 +90,8 @@ async def _show(update: Update, context: Context, user: User, person: User) -> N
     else:
         lines.append(t(language, "away.none", person=render.person(person)))
         lines.append(t(language, "away.usage"))
-    names = ", ".join(render.person(p) for p in covered if p is not None)
-    if names:
-        lines.append(t(language, "away.covering", people=Html(names)))
+    if covered:
+        lines.append(t(language, "away.covering", people=Html("; ".join(covered))))
     await reply(update, context, Html("\n\n".join(lines)))
 
 

@@ -233,7 +233,7 @@ async def test_the_delegate_hears_of_the_contacts_decisions_and_sees_whom_they_c
     reference = await flows.file_request(marie)
     await jean.click("Prendre")
     await jean.send("/away 2026-11-24 2026-12-31 @luc")
-    assert "relais de : Jean (@jean)" in (await luc.send("/away"))[-1].text
+    assert "relais de : Jean (@jean) (CREC-2026-0001)" in (await luc.send("/away"))[-1].text
     # Luc, covering, resolves it; Marie reopens it: Luc is told, not Jean.
     card = (await luc.send(f"/ticket {reference}"))[-1]
     assert "absence jusqu'au 31 décembre 2026 · relais : Luc (@luc)" in card.text
