@@ -9,11 +9,13 @@ from datetime import date
 import pytest
 
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.rules.absences import covering, read_period
 from bot.rules.forms import InvalidInput
 from bot.rules.workflow import Actor, Relation, relations
 from bot.sla import check_service_levels
 from bot.tools.emulator import Emulator, Person
+from bot.tools.fakeapi import FakeBotAPI
 from storage.models import Role, TicketStatus, User
 from tests import admin_helpers as h
 from tests import flows
@@ -217,13 +219,34 @@ async def test_the_delegate_covers_then_the_requests_return(
     assert messages == [(luc.id,)]
 
 
-async def test_the_absence_ends_with_its_last_day(bot: Emulator, clock: ManualClock) -> None:
-    _, marie, jean, _ = await flows.world(bot)
+async def test_the_absence_ends_with_its_last_day_in_montreal(
+    bot: Emulator, clock: ManualClock
+) -> None:
+    _, marie, jean, luc = await flows.world(bot)
     await jean.send("/away 2026-11-24 2026-11-25 @luc")
-    clock.advance(days=2)  # Thursday the 26th, in Montréal: Jean is back by himself
+    clock.advance(hours=33, minutes=30)  # Wednesday the 25th, 23:30 in Montréal (04:30 UTC)
+    late = await flows.file_request(marie)
+    assert count(jean, late) == 0 and count(luc, late) == 1
+    clock.advance(hours=1)  # Thursday the 26th, 00:30 in Montréal: Jean is back by himself
     reference = await flows.file_request(marie)
     assert count(jean, reference) == 1
     assert "Aucune absence" in (await jean.send("/away"))[-1].text
+
+
+async def test_an_absence_survives_a_restart(
+    settings: Settings, clock: ManualClock, api: FakeBotAPI
+) -> None:
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        boss, marie, jean, luc = await flows.world(bot)
+        assert (
+            "Aucune personne « @nobody »" in (await boss.send("/away @nobody 1/12 3/12"))[-1].text
+        )
+        await boss.send("/away @jean 2026-11-24 2026-12-05 @luc")
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        marie = bot.person(marie.id, "Marie")
+        reference = await flows.file_request(marie)
+        assert count(bot.person(luc.id, "Luc"), reference) == 1
+        assert count(bot.person(jean.id, "Jean"), reference) == 0
 
 
 async def test_the_delegate_hears_of_the_contacts_decisions_and_sees_whom_they_cover(
