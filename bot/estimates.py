@@ -23,6 +23,7 @@ from bot.rules.service_levels import calendar_for
 from bot.rules.workflow import Action, Refusal, Relation, after_estimate, decide
 from bot.services import Services, get_services
 from bot.tickets import message_payload, relation_to
+from bot.together import absences
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from storage import conversation, outbox, people, tickets
@@ -335,8 +336,10 @@ async def _announce_decision(
 async def _send_lead_card(
     conn: Connection, services: Services, ticket: Ticket, lead_id: int, purpose: str, header: Any
 ) -> None:
-    """The lead's card under `header(language)`, with the buttons that now apply."""
-    await send_card(conn, services, ticket, lead_id, purpose, header)
+    """The lead's card under `header(language)`, with the buttons that now apply (to who
+    covers the lead while they are away)."""
+    for reader_id, _ in await absences.readers_for(conn, services, lead_id):
+        await send_card(conn, services, ticket, reader_id, purpose, header)
 
 
 # -- over-run ---------------------------------------------------------------------------------

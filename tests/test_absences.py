@@ -275,3 +275,16 @@ async def test_in_english(bot: Emulator) -> None:
     assert "Two dates are needed" in text and "Usage: /away" in text
     replies = await ann.send("/away December 20 January 5")
     assert "Absence set from December 20, 2026 to January 5, 2027 inclusive" in replies[-1].text
+
+
+async def test_the_federations_decision_on_an_estimate_reaches_the_delegate(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, luc = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.send(f"/estimate {reference} 2h")
+    await jean.send("/away 2026-11-24 2026-12-31 @luc")
+    await marie.click("Approuver")
+    assert "approuvée par Marie" in luc.last.text and reference in luc.last.text
+    assert count(jean, "approuvée par Marie") == 0
