@@ -99,6 +99,7 @@ class _Directory:
         self.federations: dict[int, Federation] = {}
         self._users: dict[int, User | None] = {}
         self._field_readers: dict[int, list[tuple[int, str]]] = {}
+        self._covers: dict[int, list[tuple[int, str]]] = {}  # an assignee's readers (absences)
         self.admins: list[tuple[int, str]] = []
 
     async def load(self) -> None:
@@ -125,7 +126,10 @@ class _Directory:
             return self.admins
         assignee = await self.user(alert.ticket.assignee_id)
         if assignee is not None and assignee.active:
-            return await absences.readers_for(self.conn, self.services, assignee.id)
+            if assignee.id not in self._covers:  # once per run, as the rest
+                found = await absences.readers_for(self.conn, self.services, assignee.id)
+                self._covers[assignee.id] = found
+            return self._covers[assignee.id]
         field_id = alert.ticket.field_id
         if field_id not in self._field_readers:
             self._field_readers[field_id] = await recipients(self.conn, self.services, field_id)

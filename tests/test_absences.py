@@ -100,7 +100,8 @@ async def test_away_alone_shows_it_and_back_ends_it(bot: Emulator) -> None:
     assert count(luc, "Jean", "vous confie le relais", "5 janvier 2027") == 1
     assert "Absence prévue" in (await jean.send("/away"))[-1].text
     # The admin sees it in /users.
-    assert "absence jusqu'au 5 janvier 2027" in (await boss.send("/users lead"))[-1].text
+    users = (await boss.send("/users lead"))[-1].text
+    assert "absence prévue du 20 décembre 2026 au 5 janvier 2027" in users
     # Replaced by a new one.
     replies = await jean.send("/away 2026-12-01 2026-12-03")
     assert "remplace" in replies[-1].text and "la coordination" in replies[-1].text
@@ -151,6 +152,7 @@ async def test_an_admin_sets_and_ends_it_for_a_lead(bot: Emulator) -> None:
     assert count(jean, "Claire", "a enregistré votre absence", "5 décembre 2026") == 1
     assert count(luc, "vous confie le relais") == 1
     assert "Absence en cours pour Jean" in (await boss.send("/away @jean"))[-1].text
+    assert "absence jusqu'au 5 décembre 2026" in (await boss.send("/users lead"))[-1].text
     assert "terminée" in (await boss.send("/back @jean"))[-1].text
     assert count(luc, "Retour de Jean") == 1
 

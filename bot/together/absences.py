@@ -100,8 +100,11 @@ def period(absence: Absence, language: str) -> Html:
     )
 
 
-def away_flag(absence: Absence, language: str) -> Html:
-    """What `/users` and the cards say of someone away: « absent jusqu'au … »."""
+def away_flag(absence: Absence, language: str, today: date) -> Html:
+    """What `/users` and the cards say of someone away: « absence jusqu'au … », or, still to
+    come, « absence prévue du … au … inclusivement »."""
+    if absence.starts_on > today:
+        return t(language, "away.flag_planned", period=period(absence, language))
     return t(language, "away.flag", until=format_day(absence.ends_on, language))
 
 
@@ -233,7 +236,7 @@ async def away_note(conn: Connection, user_id: int, language: str, today: date |
     absence = await repo.standing_absence(conn, user_id) if today is not None else None
     if absence is None or today is None or not upcoming(absence, today):
         return Html("")
-    parts = [away_flag(absence, language)]
+    parts = [away_flag(absence, language, today)]
     delegate = await people.get_user(conn, absence.delegate_id) if absence.delegate_id else None
     if delegate is not None:
         parts.append(t(language, "away.relay_by", delegate=render.person(delegate)))

@@ -116,7 +116,7 @@ async def _users_page(
         if person.blocked_at is not None:
             details.append(str(t(language, "users.flag_blocked")))
         if person.id in away:  # under way or to come: « absence jusqu'au 5 janvier 2027 »
-            details.append(str(absences.away_flag(away[person.id], language)))
+            details.append(str(absences.away_flag(away[person.id], language, services.today())))
         lines.append(
             t(
                 language,
