@@ -255,3 +255,21 @@ async def test_not_solved_can_skip_the_question(bot: Emulator) -> None:
     replies = await marie.send("bonjour")
     assert "/new" in replies[-1].text and jean.last.text == told  # nothing reached the lead
     assert await h.rows(bot, "SELECT COUNT(*) FROM ticket_messages") == [(0,)]
+
+
+# -- numbers in the form's words ----------------------------------------------------------------
+
+
+async def test_the_form_writes_its_lengths_as_the_reader_writes_numbers(bot: Emulator) -> None:
+    boss, marie, _, _ = await flows.world(bot)
+    john = await flows.contact(bot, boss, 2002, "John", language_code="en")
+    for person, field, question, too_long in (
+        (marie, "juridiques", "20 à 3\u00a0000 caractères", "trop longue (3\u00a0001 caractères)"),
+        (john, "Legal", "20 to 3,000 characters", "too long (3,001 characters)"),
+    ):
+        await person.send("/new")
+        await person.click(field)
+        asked = (await person.send("Révision des règlements généraux"))[-1].text
+        assert question in asked, asked
+        replies = await person.send("x" * 3001)
+        assert too_long in replies[0].text, replies[0].text
