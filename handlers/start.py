@@ -150,7 +150,9 @@ def _help_line(language: str, entry: str, setup: Setup | None) -> Html:
         "step_invites": setup is not None and setup.people,
     }.get(entry, False)
     mark = t(language, "guide.done" if done else "guide.todo")
-    return t(language, f"guide.{entry}", mark=mark)
+    # Once every rate is set, the rates step says how to change one rather than warn.
+    key = f"guide.{entry}_done" if done and entry == "step_rates" else f"guide.{entry}"
+    return t(language, key, mark=mark)
 
 
 @members()

@@ -63,6 +63,9 @@ async def test_the_admin_s_start_speaks_of_missing_rates_only_while_some_are_mis
     text = (await boss.send("/start"))[-1].text
     assert "/domain taux code montant" in text  # the step is still explained
     assert "taux non fixé" not in text and "0 $" not in text, text
+    help_text = (await boss.send("/help"))[-1].text
+    assert "✅ 2. Chaque domaine a son taux horaire" in help_text, help_text
+    assert "taux non fixé" not in help_text and "0 $" not in help_text
 
 
 # -- routing a request from its notification --------------------------------------------------
