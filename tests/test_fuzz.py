@@ -4,22 +4,29 @@ entitled to, and nothing Telegram would refuse (text length, markup, callback da
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from bot.clock import ManualClock
-from bot.rules.workflow import Action, Actor, Refusal, decide, relations
+from bot.rules.workflow import RULES, Action, Actor, Refusal, decide, relations
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import CALLBACK_DATA_LIMIT, FakeBotAPI
 from storage.models import Role, TicketStatus
 from tests import flows
 from tests.conftest import make_settings
 from tests.flows import ticket_record
+
+S = TicketStatus
 
 NASTY = st.sampled_from(
     [
@@ -82,9 +89,10 @@ STEP = st.tuples(
 )
 
 
-async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> None:
-    clock = ManualClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))
-    api = FakeBotAPI()
+@contextmanager
+def _errors_caught() -> Iterator[list[logging.LogRecord]]:
+    """Every record of level ERROR or above logged meanwhile (what reaches the error handler
+    and the error reports is logged there)."""
     errors: list[logging.LogRecord] = []
 
     class Catch(logging.Handler):
@@ -95,6 +103,36 @@ async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> Non
     catcher = Catch()
     logging.getLogger().addHandler(catcher)
     try:
+        yield errors
+    finally:
+        logging.getLogger().removeHandler(catcher)
+
+
+def _check_telegram(api: FakeBotAPI) -> None:
+    """Nothing Telegram would have refused: markup, lengths, callback data."""
+    refused = [
+        c
+        for c in api.calls
+        if c.error
+        and not c.error.startswith(
+            (
+                "400: Bad Request: message is not modified",
+                "400: Bad Request: message to edit not found",
+            )
+        )
+    ]
+    assert refused == [], refused[:3]
+    for call in api.calls:
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
+            assert all(
+                len(b.get("callback_data", "").encode()) <= CALLBACK_DATA_LIMIT for b in row
+            )
+
+
+async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))
+    api = FakeBotAPI()
+    with _errors_caught() as errors:
         async with Emulator.running(make_settings(folder), clock=clock, api=api) as bot:
             boss, marie, jean, _ = await flows.world(bot)
             paul = await flows.contact(bot, boss, 2002, "Paul")
@@ -136,27 +174,9 @@ async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> Non
         status, contact, assignee = next(iter(rows))
         assert contact == marie.id and assignee in (None, jean.id, boss.id, 3002)
         # Nothing Telegram would have refused, and no error anywhere.
-        refused = [
-            c
-            for c in api.calls
-            if c.error
-            and not c.error.startswith(
-                (
-                    "400: Bad Request: message is not modified",
-                    "400: Bad Request: message to edit not found",
-                )
-            )
-        ]
-        assert refused == [], refused[:3]
-        for call in api.calls:
-            for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
-                assert all(
-                    len(b.get("callback_data", "").encode()) <= CALLBACK_DATA_LIMIT for b in row
-                )
+        _check_telegram(api)
         assert errors == [], [r.getMessage() for r in errors[:3]]
         assert status in {s.value for s in TicketStatus}
-    finally:
-        logging.getLogger().removeHandler(catcher)
 
 
 @settings(
@@ -168,6 +188,277 @@ async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> Non
 def test_random_updates_from_everyone(steps: list[tuple[str, str, str, str]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(_scenario(steps, Path(folder)))
+
+
+# The member federation (issue 14): two federations, each with a manager and a request awaiting
+# approval (estimates 1 and 2), and everyone pressing, forging and answering around them.
+CQCH_REF, FQM_REF = "CREC-2026-0001", "CREC-2026-0002"
+# What only the people of each federation may read: its request, and its estimate's amount
+# (6 h × 95 $, 7 h × 87,50 $: not the end of a larger amount, "2 612,50 $").
+CQCH_WORDS = (CQCH_REF, "Révision des règlements", r"(?<!\d\s)(?<!\d)570,00")
+FQM_WORDS = (FQM_REF, "Fusion de deux coopératives", r"(?<!\d\s)(?<!\d)612,50")
+WELL_FORMED = st.builds(
+    "e:{}:{}".format, st.sampled_from(["ok", "no", "ask"]), st.sampled_from(["1", "2", "3", "99"])
+)
+FORGED = st.one_of(
+    st.builds(
+        "e:{}:{}".format,
+        st.sampled_from(["ok", "no", "ask", "OK", "okk", "x"]),
+        st.sampled_from(["0", "01", "9" * 24, "-1", "1x", "1:2", "2:1:0", "²"]),
+    ),
+    st.sampled_from(["e:ok", "e:", "e", "e:ok:", "e::1", "e:ok:1:", "e:no:1 ", "e:ask:\u0661"]),
+    st.text(max_size=30).map(lambda text: "e:" + text),
+)
+# Besides: the manager's whole federation, the lead's Estimate, the cards and a cancellation.
+OTHER_DATA = st.sampled_from(
+    [
+        "m:fed:0",
+        "m:fed:1",
+        "m:fed:",
+        "m:fed:99",
+        "m:fed:-1",
+        "t:estimate:1",
+        "t:estimate:2",
+        "t:hist:1:0",
+        "t:hist:2:0",
+        "t:card:1",
+        "t:card:2",
+        "t:cancelok:2",
+        "t:take:" + "9" * 24,
+        "m:fed:" + "9" * 24,
+    ]
+)
+APPROVAL_DATA = st.one_of(WELL_FORMED, WELL_FORMED, FORGED, OTHER_DATA)
+# What asks for a message: a refusal's reason, a question to the lead, the hours of an estimate.
+ASKING = st.builds(
+    "{}:{}".format, st.sampled_from(["e:no", "e:ask", "t:estimate"]), st.sampled_from("1123")
+)
+COMMAND = st.sampled_from(
+    [
+        "/mytickets",
+        f"/ticket {CQCH_REF}",
+        f"/ticket {FQM_REF}",
+        "/ticket CREC-2026-0099",
+        "/envelope",
+        "/envelope 2026",
+        "/envelope 20x6",
+        "/envelope CQCH",
+        "/envelope FQM 2026",
+        "/envelope CQCH 2026 abc",
+        "/statement",
+        "/statement 2026-11",
+        "/statement 2026-13",
+        "/statement FQM 2026-11",
+        "/statement CQCH 2026-12 extra",
+        "/report",
+        "/report 2026",
+        "/report 2026-Q4",
+        "/report 2026-Q5",
+        "/report 2026 FQM",
+        "/report 2026-Q4 CQCH",
+        "/estimate",
+        f"/estimate {CQCH_REF}",
+        f"/estimate {CQCH_REF} 2h",
+        f"/estimate {FQM_REF} 4-6h Deux rencontres",
+        f"/estimate {CQCH_REF} 0h",
+        f"/estimate {CQCH_REF} 6-4h",
+        f"/estimate {CQCH_REF} 99999h",
+        f"/estimate {FQM_REF} 1,5 h <b>note</b>",
+        "/estimate CREC-2026-0099 2h",
+        "/federation approval CQCH 5h",
+        "/federation approval FQM off",
+        "/federation approval CQCH 500$",
+        "/federation approval CQCH 0",
+        "/federation approval XXX 0",
+        "/federation approval CQCH",
+        "/approvals",
+        "/ticket 999999999999999999999999",
+        "/role 99999999999999999999 lead",
+        "/envelope " + "X" * 5000,
+        "/report 2026 " + "X" * 5000,
+        "/statement " + "X" * 5000 + " 2026-11",
+    ]
+)
+PREFIX = st.sampled_from(
+    [f"/estimate {CQCH_REF} ", f"/estimate {FQM_REF} ", "/report ", "/statement ", "/envelope "]
+)
+INPUT = st.one_of(
+    st.sampled_from(
+        ["", "   ", "\u200b\u200d", "\u2060", "🙂" * 300, "<i>non</i> & <b>", "y" * 5000]
+    ),
+    st.sampled_from(["3h", "4-6h Deux rencontres", "0h", "1,5 h " + "z" * 4000, "6-4h", "h"]),
+    TEXT,
+)
+# Who: the contacts and managers of each federation, a lead of both, an admin, a stranger.
+PEOPLE = ["marie", "gisele", "hugo", "roger", "jean", "luc", "boss", "stranger"]
+PEOPLE += ["gisele", "roger", "jean", "luc"]  # who decide and estimate: more often
+OF_CQCH, OF_FQM = {"marie", "gisele"}, {"hugo", "roger"}
+FEDERATION_STEP = st.one_of(
+    st.tuples(st.sampled_from(PEOPLE), st.just("press"), APPROVAL_DATA),
+    st.tuples(st.sampled_from(PEOPLE), st.just("command"), COMMAND),
+    st.tuples(st.sampled_from(PEOPLE), st.just("command"), st.builds(str.__add__, PREFIX, TEXT)),
+    st.tuples(st.sampled_from(PEOPLE), st.just("answer"), st.tuples(ASKING, INPUT)),
+    st.tuples(st.sampled_from(PEOPLE), st.just("text"), INPUT),
+)
+# Where a ticket may go in one step: the transitions of the rules, and an estimate approved by
+# the federation's policy at once (bot/rules/workflow.after_estimate).
+MOVES = {(s, r.target) for r in RULES.values() if r.target for s in r.sources} | {
+    (TicketStatus.NEW, TicketStatus.ASSIGNED),
+    (TicketStatus.AWAITING_APPROVAL, TicketStatus.IN_PROGRESS),
+}
+
+
+async def _federation_world(bot: Emulator) -> dict[str, Person]:
+    """CQCH: Marie files, Gisèle manages; FQM: Hugo files, Roger manages. Jean holds Marie's
+    legal request (6 h estimated), Luc Hugo's in human resources (7 h): both await approval."""
+    boss, marie, jean, luc = await flows.world(bot)
+    await flows.federation(boss, "FQM")
+    await boss.send("/domain rate legal 95")
+    await boss.send("/domain rate hr 87,50")
+    people: dict[str, Person] = {"boss": boss, "marie": marie, "jean": jean, "luc": luc}
+    for name, user_id, code in [("gisele", 2003, "CQCH"), ("roger", 2004, "FQM")]:
+        replies = await boss.send(f"/invite {code} gestionnaire")
+        people[name] = bot.person(user_id, name.capitalize())
+        await people[name].send(f"/start {flows.token_in(replies[-1].text)}")
+    hugo = people["hugo"] = await flows.contact(bot, boss, 2005, "Hugo", code="FQM")
+    people["stranger"] = bot.person(6666, "Mallory")
+    assert await flows.file_request(marie) == CQCH_REF
+    await jean.click("Prendre")
+    await jean.send(f"/log {CQCH_REF} 1h30")  # time for November's statements
+    await jean.send(f"/estimate {CQCH_REF} 6h")
+    field, subject = "Gestion des ressources humaines", "Fusion de deux coopératives"
+    assert await flows.file_request(hugo, field=field, subject=subject) == FQM_REF
+    await luc.click("Prendre")
+    await luc.send(f"/log {FQM_REF} 45m")
+    await luc.send(f"/estimate {FQM_REF} 7h")
+    async with bot.services.db.read() as conn:
+        rows = await conn.execute_fetchall("SELECT id, status FROM tickets ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "awaiting_approval"), (2, "awaiting_approval")]
+    return people
+
+
+def _pdf_text(content: bytes) -> str:
+    """What a PDF the bot sent says (statements, reports), spaces made plain."""
+    if not content.startswith(b"%PDF"):
+        return ""
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    return re.sub(r"[\u00a0\u202f]", " ", text)
+
+
+Estimates = dict[int, tuple[int, str, int | None]]  # id → ticket, status, decided by
+
+
+async def _snapshot(bot: Emulator) -> tuple[dict[int, str], Estimates]:
+    """Each ticket's status; each estimate's ticket, status and decider."""
+    async with bot.services.db.read() as conn:
+        statuses = await conn.execute_fetchall("SELECT id, status FROM tickets")
+        rows = await conn.execute_fetchall(
+            "SELECT id, ticket_id, status, decided_by FROM estimates"
+        )
+    return {r[0]: r[1] for r in statuses}, {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))
+    api = FakeBotAPI()
+    with _errors_caught() as errors:
+        async with Emulator.running(make_settings(folder), clock=clock, api=api) as bot:
+            cast = await _federation_world(bot)
+            ids = {name: person.id for name, person in cast.items()}
+            federation_of = {1: "CQCH", 2: "FQM"}  # ticket id → federation
+            answers: dict[str, list[str]] = {name: [] for name in cast}
+            typed: dict[str, set[str]] = {name: set() for name in cast}
+            for who, kind, what in steps:
+                person = cast[who]
+                typed[who] |= {ref for ref in (CQCH_REF, FQM_REF) if ref in str(what)}
+                before = await _snapshot(bot)
+                if kind == "press":
+                    assert isinstance(what, str)
+                    await person.press(what)
+                elif kind == "command" or kind == "text":
+                    assert isinstance(what, str)
+                    await person.send(what)
+                else:
+                    assert isinstance(what, tuple)
+                    await person.press(what[0])
+                    if person.last_answer and person.last_answer.text:
+                        answers[who].append(person.last_answer.text)
+                    await person.send(what[1])
+                if person.last_answer and person.last_answer.text:
+                    answers[who].append(person.last_answer.text)
+                    person.last_answer = None
+                clock.advance(seconds=5)
+                statuses, estimates = await _snapshot(bot)
+                # Tickets move along the transitions of the rules only.
+                for ticket_id, status in statuses.items():
+                    old = before[0].get(ticket_id, status)
+                    assert old == status or (S(old), S(status)) in MOVES, (old, status, who)
+                # Estimates: written by the leads and admins, decided by the federation's
+                # managers only; a contact, a stranger, another federation's manager change
+                # nothing.
+                for estimate_id, row in estimates.items():
+                    old_row = before[1].get(estimate_id)
+                    if old_row == row:
+                        continue
+                    code = federation_of.get(row[0], "")
+                    if old_row is None or row[1] == "superseded":
+                        # ... or dropped with the request its contact cancels.
+                        cancelled = statuses[row[0]] == "cancelled"
+                        contact = {"CQCH": "marie", "FQM": "hugo"}.get(code) if cancelled else None
+                        assert who in {"jean", "luc", "boss", contact}, (who, estimate_id, row)
+                    else:
+                        manager = {"CQCH": "gisele", "FQM": "roger"}.get(code)
+                        assert who == manager and row[2] == ids[who], (who, estimate_id, row)
+                        assert old_row[1] == "pending" and row[1] in {"approved", "refused"}
+            # Nobody of one federation saw a request, or an amount, of the other (a reference
+            # they typed themselves may come back: "no request CREC-… among yours").
+            for name, person in cast.items():
+                if name not in OF_CQCH | OF_FQM | {"stranger"}:
+                    continue
+                foreign = set(FQM_WORDS if name in OF_CQCH else CQCH_WORDS)
+                if name not in OF_CQCH | OF_FQM:
+                    foreign |= set(FQM_WORDS)
+                foreign -= typed[name]
+                received = [m.text for m in person.chat] + answers[name]
+                received += [m.file_name or "" for m in person.chat]
+                received += [_pdf_text(m.content) for m in person.chat if m.content]
+                leaks = [(w, r[:200]) for r in received for w in foreign if re.search(w, r)]
+                assert leaks == [], (name, leaks[:2])
+        _check_telegram(api)
+    assert errors == [], [r.getMessage() for r in errors[:3]]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(FEDERATION_STEP, min_size=1, max_size=20))
+@example(  # each pending input, answered badly then well, and each manager's view, once
+    [
+        ("gisele", "answer", ("e:no:1", "\u200b")),
+        ("gisele", "text", "<b>Trop</b> cher & <i>non</i> 🙂"),
+        ("roger", "answer", ("e:ask:2", "🙂" * 300)),
+        ("luc", "answer", ("t:estimate:2", "y" * 5000)),
+        ("luc", "text", "4-6h <script>"),
+        ("roger", "press", "e:ok:3"),
+        ("roger", "press", "m:fed:0"),
+        ("gisele", "command", "/statement 2026-11"),
+        ("roger", "command", "/report 2026-Q4"),
+        ("gisele", "command", "/envelope"),
+        ("hugo", "press", "e:ok:2"),
+        # Found here: ids past SQLite's integers, and unknown codes echoed at any length.
+        ("gisele", "press", "e:ok:" + "9" * 24),
+        ("jean", "press", "t:take:" + "9" * 24),
+        ("boss", "command", "/role 99999999999999999999 lead"),
+        ("boss", "command", "/envelope " + "X" * 5000),
+        ("boss", "command", "/statement " + "X" * 5000 + " 2026-11"),
+        ("boss", "command", "/report 2026 " + "X" * 5000),
+    ]
+)
+def test_random_approvals_and_manager_commands(steps: list[tuple[str, str, object]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(_federation_scenario(steps, Path(folder)))
 
 
 ACTORS = [
