@@ -92,6 +92,20 @@ async def refuse(update: Update, context: Context, text: Html) -> None:
     await reply(update, context, text)
 
 
+async def turn_page(
+    update: Update, context: Context, text: Html, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Show another page in the message whose button was pressed. Pressed twice (the page is
+    already shown), Telegram says "not modified": nothing to do; gone, the page comes anew."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            await reply(update, context, text, markup)
+
+
 async def drop_buttons(update: Update) -> None:
     """Take the buttons off the message whose button was pressed (it has been answered)."""
     query = update.callback_query

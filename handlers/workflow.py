@@ -19,7 +19,15 @@ from bot.tickets import relation_to, visible_ticket
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from handlers.common import PRIVATE, Context, drop_buttons, members, refuse, reply
+from handlers.common import (
+    PRIVATE,
+    Context,
+    drop_buttons,
+    members,
+    refuse,
+    reply,
+    turn_page,
+)
 from handlers.tickets import card_for, history_page
 from storage import admin as admin_repo
 from storage import conversation, people, tickets
@@ -294,7 +302,7 @@ async def _history(
     if page == 0:
         await reply(update, context, text, markup)
     else:
-        await query.edit_message_text(text, reply_markup=markup)
+        await turn_page(update, context, text, markup)
 
 
 async def _card(
