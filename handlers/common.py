@@ -92,11 +92,12 @@ async def refuse(update: Update, context: Context, text: Html) -> None:
     await reply(update, context, text)
 
 
-async def turn_page(
-    update: Update, context: Context, text: Html, markup: InlineKeyboardMarkup | None
+async def edit_pressed(
+    update: Update, context: Context, text: Html, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Show another page in the message whose button was pressed. Pressed twice (the page is
-    already shown), Telegram says "not modified": nothing to do; gone, the page comes anew."""
+    """Write `text` in the message whose button was pressed (a page turned, a choice made).
+    Pressed twice (it says so already), Telegram answers "not modified": nothing to do; gone,
+    the text comes in a new message."""
     query = update.callback_query
     assert query is not None
     try:

@@ -18,6 +18,7 @@ from handlers.common import (
     Context,
     current_member,
     display_name,
+    edit_pressed,
     members,
     reply,
     telegram_language,
@@ -179,7 +180,7 @@ async def language_chosen(update: Update, context: Context, user: User) -> None:
         await registration.queue_menu(conn, services, updated)
     services.wake_outbox()
     await query.answer()
-    await query.edit_message_text(t(language, "language.set"))
+    await edit_pressed(update, context, t(language, "language.set"))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

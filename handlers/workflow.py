@@ -23,10 +23,10 @@ from handlers.common import (
     PRIVATE,
     Context,
     drop_buttons,
+    edit_pressed,
     members,
     refuse,
     reply,
-    turn_page,
 )
 from handlers.tickets import card_for, history_page
 from storage import admin as admin_repo
@@ -302,7 +302,7 @@ async def _history(
     if page == 0:
         await reply(update, context, text, markup)
     else:
-        await turn_page(update, context, text, markup)
+        await edit_pressed(update, context, text, markup)
 
 
 async def _card(
@@ -355,10 +355,8 @@ async def _rate(
         await refuse(update, context, t(user.language, key))
         return
     await query.answer()
-    await query.edit_message_text(
-        t(user.language, "rating.thanks", stars="⭐" * (stars or 0)),
-        reply_markup=keyboards.skip_comment(ticket_id, user.language),
-    )
+    thanks = t(user.language, "rating.thanks", stars="⭐" * (stars or 0))
+    await edit_pressed(update, context, thanks, keyboards.skip_comment(ticket_id, user.language))
 
 
 # What a "no, thanks" button stops waiting for: a rating's comment, what is left to do.

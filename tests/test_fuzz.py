@@ -185,7 +185,9 @@ async def _scenario(steps: list[tuple[str, str, str, str]], folder: Path) -> Non
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(st.lists(STEP, min_size=1, max_size=25))
+# Pressed twice, the message already says it: Telegram answers "not modified".
 @example([("jean", "press", "", "q:page:1")] * 2 + [("jean", "press", "", "t:hist:1:1")] * 2)
+@example([("marie", "text", "/language", ""), *[("marie", "press", "", "lang:set:en")] * 2])
 def test_random_updates_from_everyone(steps: list[tuple[str, str, str, str]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(_scenario(steps, Path(folder)))
