@@ -18,7 +18,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from bot.clock import ManualClock
+from bot.envelopes import check_envelopes
+from bot.estimates import remind_approvers
 from bot.rules.workflow import RULES, Action, Actor, Refusal, decide, relations
+from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import CALLBACK_DATA_LIMIT, FakeBotAPI
 from storage.models import Role, TicketStatus
@@ -109,7 +112,9 @@ def _errors_caught() -> Iterator[list[logging.LogRecord]]:
 
 
 def _check_telegram(api: FakeBotAPI) -> None:
-    """Nothing Telegram would have refused: markup, lengths, callback data."""
+    """Nothing Telegram would have refused: markup, lengths, callback data. (Editing a
+    message gone, unchanged or without text, for a forged button, is refused and recovered
+    from: what is not recovered from reaches the error handler.)"""
     refused = [
         c
         for c in api.calls
@@ -118,6 +123,7 @@ def _check_telegram(api: FakeBotAPI) -> None:
             (
                 "400: Bad Request: message is not modified",
                 "400: Bad Request: message to edit not found",
+                "400: Bad Request: there is no text in the message to edit",
             )
         )
     ]
@@ -197,9 +203,9 @@ def test_random_updates_from_everyone(steps: list[tuple[str, str, str, str]]) ->
 # approval (estimates 1 and 2), and everyone pressing, forging and answering around them.
 CQCH_REF, FQM_REF = "CREC-2026-0001", "CREC-2026-0002"
 # What only the people of each federation may read: its request, and its estimate's amount
-# (6 h × 95 $, 7 h × 87,50 $: not the end of a larger amount, "2 612,50 $").
-CQCH_WORDS = (CQCH_REF, "Révision des règlements", r"(?<!\d\s)(?<!\d)570,00")
-FQM_WORDS = (FQM_REF, "Fusion de deux coopératives", r"(?<!\d\s)(?<!\d)612,50")
+# (6 h × 95 $, 7 h × 87,50 $, in French or English: not the end of "2 612,50 $", "$2,612.50").
+CQCH_WORDS = (CQCH_REF, "Révision des règlements", r"(?<!\d)(?<!\d[\s,])570[,.]00")
+FQM_WORDS = (FQM_REF, "Fusion de deux coopératives", r"(?<!\d)(?<!\d[\s,])612[,.]50")
 WELL_FORMED = st.builds(
     "e:{}:{}".format, st.sampled_from(["ok", "no", "ask"]), st.sampled_from(["1", "2", "3", "99"])
 )
@@ -302,6 +308,8 @@ FEDERATION_STEP = st.one_of(
     st.tuples(st.sampled_from(PEOPLE), st.just("command"), st.builds(str.__add__, PREFIX, TEXT)),
     st.tuples(st.sampled_from(PEOPLE), st.just("answer"), st.tuples(ASKING, INPUT)),
     st.tuples(st.sampled_from(PEOPLE), st.just("text"), INPUT),
+    # Days go by: reminders, envelope alerts, the statements of the 1st (Tuesday, December 1).
+    st.tuples(st.just("clock"), st.just("later"), st.sampled_from([1, 3, 7])),
 )
 # Where a ticket may go in one step: the transitions of the rules, and an estimate approved by
 # the federation's policy at once (bot/rules/workflow.after_estimate).
@@ -312,16 +320,22 @@ MOVES = {(s, r.target) for r in RULES.values() if r.target for s in r.sources} |
 
 
 async def _federation_world(bot: Emulator) -> dict[str, Person]:
-    """CQCH: Marie files, Gisèle manages; FQM: Hugo files, Roger manages. Jean holds Marie's
-    legal request (6 h estimated), Luc Hugo's in human resources (7 h): both await approval."""
+    """CQCH: Marie files, Gisèle manages; FQM: Hugo files, Roger manages (in English). Jean
+    holds Marie's legal request (6 h estimated), Luc Hugo's in human resources (7 h): both
+    await approval."""
     boss, marie, jean, luc = await flows.world(bot)
     await flows.federation(boss, "FQM")
     await boss.send("/domain rate legal 95")
     await boss.send("/domain rate hr 87,50")
+    for envelope in ("CQCH 2026 10000$", "FQM 2026 8h"):  # FQM's is near its alerts
+        assert "Syntaxe" not in (await boss.send(f"/envelope {envelope}"))[-1].text
     people: dict[str, Person] = {"boss": boss, "marie": marie, "jean": jean, "luc": luc}
-    for name, user_id, code in [("gisele", 2003, "CQCH"), ("roger", 2004, "FQM")]:
+    for name, user_id, code, language in [
+        ("gisele", 2003, "CQCH", "fr"),
+        ("roger", 2004, "FQM", "en"),
+    ]:
         replies = await boss.send(f"/invite {code} gestionnaire")
-        people[name] = bot.person(user_id, name.capitalize())
+        people[name] = bot.person(user_id, name.capitalize(), language_code=language)
         await people[name].send(f"/start {flows.token_in(replies[-1].text)}")
     hugo = people["hugo"] = await flows.contact(bot, boss, 2005, "Hugo", code="FQM")
     people["stranger"] = bot.person(6666, "Mallory")
@@ -372,10 +386,21 @@ async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Pat
             answers: dict[str, list[str]] = {name: [] for name in cast}
             typed: dict[str, set[str]] = {name: set() for name in cast}
             for who, kind, what in steps:
-                person = cast[who]
-                typed[who] |= {ref for ref in (CQCH_REF, FQM_REF) if ref in str(what)}
                 before = await _snapshot(bot)
-                if kind == "press":
+                if kind == "later":
+                    assert isinstance(what, int)
+                    clock.advance(days=what)
+                    await remind_approvers(bot.services)
+                    await check_envelopes(bot.services)
+                    await check_statements(bot.services, bot.app.bot)
+                    await bot.deliver()
+                    person = None
+                else:
+                    person = cast[who]
+                    typed[who] |= {ref for ref in (CQCH_REF, FQM_REF) if ref in str(what)}
+                if person is None:
+                    pass
+                elif kind == "press":
                     assert isinstance(what, str)
                     await person.press(what)
                 elif kind == "command" or kind == "text":
@@ -387,7 +412,7 @@ async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Pat
                     if person.last_answer and person.last_answer.text:
                         answers[who].append(person.last_answer.text)
                     await person.send(what[1])
-                if person.last_answer and person.last_answer.text:
+                if person and person.last_answer and person.last_answer.text:
                     answers[who].append(person.last_answer.text)
                     person.last_answer = None
                 clock.advance(seconds=5)
@@ -450,6 +475,7 @@ async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Pat
         ("roger", "command", "/report 2026-Q4"),
         ("gisele", "command", "/envelope"),
         ("hugo", "press", "e:ok:2"),
+        ("clock", "later", 7),  # reminders, envelope alerts, November's statements
         # Found here: ids past SQLite's integers, and unknown codes echoed at any length.
         ("gisele", "press", "e:ok:" + "9" * 24),
         ("gisele", "press", "m:fed:1"),  # a page turned twice: Telegram says "not modified"
