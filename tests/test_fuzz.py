@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import CALLBACK_DATA_LIMIT, FakeBotAPI
 from storage.models import Role, TicketStatus
 from tests import flows
-from tests.conftest import make_settings
+from tests.conftest import ADMIN_ID, make_settings
 from tests.flows import ticket_record
 
 S = TicketStatus
@@ -302,6 +303,12 @@ INPUT = st.one_of(
 PEOPLE = ["marie", "gisele", "hugo", "roger", "jean", "luc", "boss", "stranger"]
 PEOPLE += ["gisele", "roger", "jean", "luc"]  # who decide and estimate: more often
 OF_CQCH, OF_FQM = {"marie", "gisele"}, {"hugo", "roger"}
+IDS = {"boss": ADMIN_ID, "marie": 2001, "jean": 3001, "luc": 3002, "gisele": 2003, "roger": 2004}
+IDS |= {"hugo": 2005, "stranger": 6666}
+FEDERATION_OF = {1: "CQCH", 2: "FQM"}  # ticket id → federation
+CONTACT_OF, MANAGER_OF = {"CQCH": "marie", "FQM": "hugo"}, {"CQCH": "gisele", "FQM": "roger"}
+# Two at once: a manager's double tap, both federations' managers, a lead and a manager.
+PAIRS = ["gisele+gisele", "roger+roger", "gisele+roger", "jean+gisele", "marie+gisele"]
 FEDERATION_STEP = st.one_of(
     st.tuples(st.sampled_from(PEOPLE), st.just("press"), APPROVAL_DATA),
     st.tuples(st.sampled_from(PEOPLE), st.just("command"), COMMAND),
@@ -310,6 +317,7 @@ FEDERATION_STEP = st.one_of(
     st.tuples(st.sampled_from(PEOPLE), st.just("text"), INPUT),
     # Days go by: reminders, envelope alerts, the statements of the 1st (Tuesday, December 1).
     st.tuples(st.just("clock"), st.just("later"), st.sampled_from([1, 3, 7])),
+    st.tuples(st.sampled_from(PAIRS), st.just("race"), WELL_FORMED),
 )
 # Where a ticket may go in one step: the transitions of the rules, and an estimate approved by
 # the federation's policy at once (bot/rules/workflow.after_estimate).
@@ -362,10 +370,11 @@ def _pdf_text(content: bytes) -> str:
     return re.sub(r"[\u00a0\u202f]", " ", text)
 
 
-Estimates = dict[int, tuple[int, str, int | None]]  # id → ticket, status, decided by
+# Each ticket's status; each estimate's ticket, status and decider.
+Snapshot = tuple[dict[int, str], dict[int, tuple[int, str, int | None]]]
 
 
-async def _snapshot(bot: Emulator) -> tuple[dict[int, str], Estimates]:
+async def _snapshot(bot: Emulator) -> Snapshot:
     """Each ticket's status; each estimate's ticket, status and decider."""
     async with bot.services.db.read() as conn:
         statuses = await conn.execute_fetchall("SELECT id, status FROM tickets")
@@ -375,83 +384,131 @@ async def _snapshot(bot: Emulator) -> tuple[dict[int, str], Estimates]:
     return {r[0]: r[1] for r in statuses}, {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+def _check_step(before: Snapshot, after: Snapshot, actors: set[str]) -> None:
+    """What one step (of `actors`) changed was theirs to change."""
+    # Tickets move along the transitions of the rules only.
+    for ticket_id, status in after[0].items():
+        old = before[0].get(ticket_id, status)
+        assert old == status or (S(old), S(status)) in MOVES, (old, status, actors)
+    # Estimates: written by the leads and admins, decided by the federation's managers only; a
+    # contact, a stranger, another federation's manager change nothing.
+    for estimate_id, row in after[1].items():
+        old_row = before[1].get(estimate_id)
+        if old_row == row:
+            continue
+        code = FEDERATION_OF.get(row[0], "")
+        if old_row is None or row[1] == "superseded":
+            # ... or dropped with the request its contact cancels.
+            contact = CONTACT_OF.get(code) if after[0][row[0]] == "cancelled" else None
+            assert actors & {"jean", "luc", "boss", contact}, (actors, estimate_id, row)
+        else:
+            manager = MANAGER_OF.get(code, "")
+            assert manager in actors and row[2] == IDS[manager], (actors, estimate_id, row)
+            assert old_row[1] == "pending" and row[1] in {"approved", "refused"}
+
+
+async def _act(
+    bot: Emulator, clock: ManualClock, person: Person | None, kind: str, what: object
+) -> list[str]:
+    """Do one step; the answers (toasts, alerts) its button presses got."""
+    toasts: list[str] = []
+    if kind == "later":
+        assert isinstance(what, int)
+        clock.advance(days=what)
+        await remind_approvers(bot.services)
+        await check_envelopes(bot.services)
+        await check_statements(bot.services, bot.app.bot)
+        await bot.deliver()
+        return toasts
+    assert person is not None
+    if kind == "press":
+        assert isinstance(what, str)
+        await person.press(what)
+    elif kind in {"command", "text"}:
+        assert isinstance(what, str)
+        await person.send(what)
+    else:
+        assert isinstance(what, tuple)
+        await person.press(what[0])
+        toasts.append(person.last_answer.text or "" if person.last_answer else "")
+        await person.send(what[1])
+    toasts.append(person.last_answer.text or "" if person.last_answer else "")
+    person.last_answer = None
+    return toasts
+
+
+async def _race(cast: dict[str, Person], who: str, data: str) -> dict[str, list[str]]:
+    """Two people (or one, twice) press the same button at once."""
+    first, second = (cast[name] for name in who.split("+"))
+    updates = [first.callback(data), second.callback(data)]
+    await asyncio.gather(*(first.emulator.feed(update) for update in updates))
+    answers = first.emulator.api.answers
+    toasts = [answers.get(u["callback_query"]["id"]) for u in updates]
+    found: dict[str, list[str]] = {}
+    for name, toast in zip(who.split("+"), toasts, strict=True):
+        found.setdefault(name, []).append(toast.text or "" if toast else "")
+    return found
+
+
+def _check_no_leak(
+    cast: dict[str, Person], seen: dict[str, list[str]], typed: dict[str, str]
+) -> None:
+    """Nobody of one federation saw a request, or an amount, of the other (a reference they
+    typed themselves may come back: "no request CREC-… among those you can see")."""
+    for name, person in cast.items():
+        if name not in OF_CQCH | OF_FQM | {"stranger"}:
+            continue
+        foreign = set(FQM_WORDS if name in OF_CQCH else CQCH_WORDS)
+        if name not in OF_CQCH | OF_FQM:
+            foreign |= set(FQM_WORDS)
+        foreign -= {ref for ref in (CQCH_REF, FQM_REF) if ref in typed[name]}
+        received = [m.text for m in person.chat] + seen[name]
+        received += [m.file_name or "" for m in person.chat]
+        received += [_pdf_text(m.content) for m in person.chat if m.content]
+        leaks = [(w, r[:200]) for r in received for w in foreign if re.search(w, r)]
+        assert leaks == [], (name, leaks[:2])
+
+
 async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Path) -> None:
     clock = ManualClock(datetime(2026, 11, 24, 19, 0, tzinfo=UTC))
     api = FakeBotAPI()
     with _errors_caught() as errors:
         async with Emulator.running(make_settings(folder), clock=clock, api=api) as bot:
             cast = await _federation_world(bot)
-            ids = {name: person.id for name, person in cast.items()}
-            federation_of = {1: "CQCH", 2: "FQM"}  # ticket id → federation
-            answers: dict[str, list[str]] = {name: [] for name in cast}
-            typed: dict[str, set[str]] = {name: set() for name in cast}
+            assert {name: person.id for name, person in cast.items()} == IDS
+            seen: dict[str, list[str]] = {name: [] for name in cast}  # their toasts
+            typed: dict[str, str] = dict.fromkeys(cast, "")  # a reference typed may come back
             for who, kind, what in steps:
                 before = await _snapshot(bot)
-                if kind == "later":
-                    assert isinstance(what, int)
-                    clock.advance(days=what)
-                    await remind_approvers(bot.services)
-                    await check_envelopes(bot.services)
-                    await check_statements(bot.services, bot.app.bot)
-                    await bot.deliver()
-                    person = None
-                else:
-                    person = cast[who]
-                    typed[who] |= {ref for ref in (CQCH_REF, FQM_REF) if ref in str(what)}
-                if person is None:
-                    pass
-                elif kind == "press":
+                if kind == "race":
                     assert isinstance(what, str)
-                    await person.press(what)
-                elif kind == "command" or kind == "text":
-                    assert isinstance(what, str)
-                    await person.send(what)
+                    for name, toasts in (await _race(cast, who, what)).items():
+                        seen[name] += toasts
+                elif kind != "later":
+                    typed[who] += f" {what}"
+                    seen[who] += await _act(bot, clock, cast[who], kind, what)
                 else:
-                    assert isinstance(what, tuple)
-                    await person.press(what[0])
-                    if person.last_answer and person.last_answer.text:
-                        answers[who].append(person.last_answer.text)
-                    await person.send(what[1])
-                if person and person.last_answer and person.last_answer.text:
-                    answers[who].append(person.last_answer.text)
-                    person.last_answer = None
+                    await _act(bot, clock, None, kind, what)
                 clock.advance(seconds=5)
-                statuses, estimates = await _snapshot(bot)
-                # Tickets move along the transitions of the rules only.
-                for ticket_id, status in statuses.items():
-                    old = before[0].get(ticket_id, status)
-                    assert old == status or (S(old), S(status)) in MOVES, (old, status, who)
-                # Estimates: written by the leads and admins, decided by the federation's
-                # managers only; a contact, a stranger, another federation's manager change
-                # nothing.
-                for estimate_id, row in estimates.items():
-                    old_row = before[1].get(estimate_id)
-                    if old_row == row:
-                        continue
-                    code = federation_of.get(row[0], "")
-                    if old_row is None or row[1] == "superseded":
-                        # ... or dropped with the request its contact cancels.
-                        cancelled = statuses[row[0]] == "cancelled"
-                        contact = {"CQCH": "marie", "FQM": "hugo"}.get(code) if cancelled else None
-                        assert who in {"jean", "luc", "boss", contact}, (who, estimate_id, row)
-                    else:
-                        manager = {"CQCH": "gisele", "FQM": "roger"}.get(code)
-                        assert who == manager and row[2] == ids[who], (who, estimate_id, row)
-                        assert old_row[1] == "pending" and row[1] in {"approved", "refused"}
-            # Nobody of one federation saw a request, or an amount, of the other (a reference
-            # they typed themselves may come back: "no request CREC-… among yours").
-            for name, person in cast.items():
-                if name not in OF_CQCH | OF_FQM | {"stranger"}:
-                    continue
-                foreign = set(FQM_WORDS if name in OF_CQCH else CQCH_WORDS)
-                if name not in OF_CQCH | OF_FQM:
-                    foreign |= set(FQM_WORDS)
-                foreign -= typed[name]
-                received = [m.text for m in person.chat] + answers[name]
-                received += [m.file_name or "" for m in person.chat]
-                received += [_pdf_text(m.content) for m in person.chat if m.content]
-                leaks = [(w, r[:200]) for r in received for w in foreign if re.search(w, r)]
-                assert leaks == [], (name, leaks[:2])
+                _check_step(before, await _snapshot(bot), set(who.split("+")))
+            _check_no_leak(cast, seen, typed)
+            async with bot.services.db.read() as conn:
+                events = await conn.execute_fetchall(
+                    "SELECT ticket_id, actor_id, kind, from_status, to_status FROM ticket_events"
+                )
+                decided = await conn.execute_fetchall(
+                    "SELECT ticket_id, count(*) FROM estimates"
+                    " WHERE status IN ('approved', 'refused') GROUP BY ticket_id"
+                )
+        # The trail agrees: every move along the rules, one decision per estimate decided, each
+        # by a manager of the request's federation.
+        for ticket_id, actor_id, kind, source, target in events:
+            if source and target and source != target:
+                assert (S(source), S(target)) in MOVES, (ticket_id, kind, source, target)
+            if kind in {"approve", "refuse"}:
+                assert actor_id == IDS[MANAGER_OF[FEDERATION_OF[ticket_id]]], (kind, actor_id)
+        decisions = Counter(e[0] for e in events if e[2] in {"approve", "refuse"})
+        assert all(decisions[ticket] <= count for ticket, count in decided), (decisions, decided)
         _check_telegram(api)
     assert errors == [], [r.getMessage() for r in errors[:3]]
 
@@ -469,7 +526,7 @@ async def _federation_scenario(steps: list[tuple[str, str, object]], folder: Pat
         ("roger", "answer", ("e:ask:2", "🙂" * 300)),
         ("luc", "answer", ("t:estimate:2", "y" * 5000)),
         ("luc", "text", "4-6h <script>"),
-        ("roger", "press", "e:ok:3"),
+        ("roger+roger", "race", "e:ok:3"),  # a double tap: one decision
         ("roger", "press", "m:fed:0"),
         ("gisele", "command", "/statement 2026-11"),
         ("roger", "command", "/report 2026-Q4"),
