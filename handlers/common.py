@@ -92,6 +92,21 @@ async def refuse(update: Update, context: Context, text: Html) -> None:
     await reply(update, context, text)
 
 
+async def edit_pressed(
+    update: Update, context: Context, text: Html, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Write `text` in the message whose button was pressed (a page turned, a choice made).
+    Pressed twice (it says so already), Telegram answers "not modified": nothing to do; gone,
+    the text comes in a new message."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            await reply(update, context, text, markup)
+
+
 async def drop_buttons(update: Update) -> None:
     """Take the buttons off the message whose button was pressed (it has been answered)."""
     query = update.callback_query

@@ -63,7 +63,7 @@ async def envelope_command(update: Update, context: Context, user: User) -> None
     async with services.db.read() as conn:
         federation = await people.federation_by_code(conn, args[0].upper())
     if federation is None:
-        await reply(update, context, t(language, "envelope.unknown_federation", code=args[0]))
+        await reply(update, context, t(language, "envelope.unknown_federation", code=args[0][:40]))
         return
     year = _year(args[1]) if len(args) >= 2 else None
     if len(args) >= 2 and year is None:
@@ -75,7 +75,9 @@ async def envelope_command(update: Update, context: Context, user: User) -> None
     assert year is not None
     parsed = _amount_and_field(args[2:])
     if parsed is None:
-        await reply(update, context, t(language, "envelope.bad_amount", amount=" ".join(args[2:])))
+        await reply(
+            update, context, t(language, "envelope.bad_amount", amount=" ".join(args[2:])[:40])
+        )
         return
     (kind, amount), code = parsed
     field: ExpertiseField | None = None

@@ -47,14 +47,14 @@ async def report_command(update: Update, context: Context, user: User) -> None:
             federation = await people.federation_by_id(conn, user.federation_id)
             if len(args) == 2 and (federation is None or args[1].upper() != federation.code):
                 await reply(
-                    update, context, t(language, "report.unknown_federation", code=args[1])
+                    update, context, t(language, "report.unknown_federation", code=args[1][:40])
                 )
                 return
         elif len(args) == 2:
             federation = await people.federation_by_code(conn, args[1].upper())
             if federation is None:
                 await reply(
-                    update, context, t(language, "report.unknown_federation", code=args[1])
+                    update, context, t(language, "report.unknown_federation", code=args[1][:40])
                 )
                 return
     async with services.db.report() as conn:

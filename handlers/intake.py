@@ -40,7 +40,7 @@ from bot.tickets import (
 )
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
-from bot.ui.i18n import Html, t, tn
+from bot.ui.i18n import Html, format_number, t, tn
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from storage import conversation, drafts, people
 from storage.models import (
@@ -93,12 +93,19 @@ async def ask(update: Update, context: Context, user: User, draft: Draft) -> Non
     await reply(update, context, text, keyboards.form_step(draft, language, fields))
 
 
+def _bounds(language: str, low: int, high: int) -> dict[str, str]:
+    """A text's length limits as the reader writes numbers (« 3 000 caractères »)."""
+    return {"min": format_number(low, language), "max": format_number(high, language)}
+
+
 def _question(draft: Draft, language: str) -> Html:
     step = draft.step
     if step is FormStep.SUBJECT:
-        return t(language, "form.ask_subject", min=SUBJECT_MIN, max=SUBJECT_MAX)
+        return t(language, "form.ask_subject", **_bounds(language, SUBJECT_MIN, SUBJECT_MAX))
     if step is FormStep.DESCRIPTION:
-        return t(language, "form.ask_description", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)
+        return t(
+            language, "form.ask_description", **_bounds(language, DESCRIPTION_MIN, DESCRIPTION_MAX)
+        )
     if step is FormStep.ATTACHMENTS:
         return tn(language, "form.ask_attachments", len(draft.attachments), max=MAX_ATTACHMENTS)
     return t(language, f"form.ask_{step.value}")
@@ -235,9 +242,8 @@ async def _text_answer(
             t(
                 language,
                 f"invalid.{draft.step.value}.{problem.problem}",
-                min=limits[0],
-                max=limits[1],
-                length=len(text.strip()),
+                **_bounds(language, *limits),
+                length=format_number(len(text.strip()), language),
             ),
         )
         await ask(update, context, user, draft)

@@ -18,6 +18,7 @@ from handlers.common import (
     Context,
     current_member,
     display_name,
+    edit_pressed,
     members,
     reply,
     telegram_language,
@@ -150,7 +151,9 @@ def _help_line(language: str, entry: str, setup: Setup | None) -> Html:
         "step_invites": setup is not None and setup.people,
     }.get(entry, False)
     mark = t(language, "guide.done" if done else "guide.todo")
-    return t(language, f"guide.{entry}", mark=mark)
+    # Once every rate is set, the rates step says how to change one rather than warn.
+    key = f"guide.{entry}_done" if done and entry == "step_rates" else f"guide.{entry}"
+    return t(language, key, mark=mark)
 
 
 @members()
@@ -177,7 +180,7 @@ async def language_chosen(update: Update, context: Context, user: User) -> None:
         await registration.queue_menu(conn, services, updated)
     services.wake_outbox()
     await query.answer()
-    await query.edit_message_text(t(language, "language.set"))
+    await edit_pressed(update, context, t(language, "language.set"))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -44,7 +44,9 @@ async def statement_command(update: Update, context: Context, user: User) -> Non
         async with services.db.read() as conn:
             federation = await people.federation_by_code(conn, args[0].upper())
         if federation is None:
-            await reply(update, context, t(language, "statement.unknown_federation", code=args[0]))
+            await reply(
+                update, context, t(language, "statement.unknown_federation", code=args[0][:40])
+            )
             return
     assert federation is not None
     async with services.db.report() as conn:

@@ -13,7 +13,7 @@ from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from handlers.common import PRIVATE, Context, members, refuse, reply
+from handlers.common import PRIVATE, Context, edit_pressed, members, refuse, reply
 from storage import conversation, people, tickets
 from storage.db import Connection
 from storage.models import Role, Ticket, User
@@ -117,7 +117,7 @@ async def federation_tickets(update: Update, context: Context, user: User) -> No
     if page == 0:
         await reply(update, context, text, markup)
     else:
-        await query.edit_message_text(text, reply_markup=markup)
+        await edit_pressed(update, context, text, markup)
 
 
 async def card_for(
@@ -271,7 +271,7 @@ async def queue_page(update: Update, context: Context, user: User) -> None:
         return
     text, markup = await _queue_page(get_services(context), user, page)
     await query.answer()
-    await query.edit_message_text(text, reply_markup=markup)
+    await edit_pressed(update, context, text, markup)
 
 
 async def history_page(

@@ -19,7 +19,15 @@ from bot.tickets import relation_to, visible_ticket
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from handlers.common import PRIVATE, Context, drop_buttons, members, refuse, reply
+from handlers.common import (
+    PRIVATE,
+    Context,
+    drop_buttons,
+    edit_pressed,
+    members,
+    refuse,
+    reply,
+)
 from handlers.tickets import card_for, history_page
 from storage import admin as admin_repo
 from storage import conversation, people, tickets
@@ -298,7 +306,7 @@ async def _history(
     if page == 0:
         await reply(update, context, text, markup)
     else:
-        await query.edit_message_text(text, reply_markup=markup)
+        await edit_pressed(update, context, text, markup)
 
 
 async def _card(
@@ -351,10 +359,8 @@ async def _rate(
         await refuse(update, context, t(user.language, key))
         return
     await query.answer()
-    await query.edit_message_text(
-        t(user.language, "rating.thanks", stars="⭐" * (stars or 0)),
-        reply_markup=keyboards.skip_comment(ticket_id, user.language),
-    )
+    thanks = t(user.language, "rating.thanks", stars="⭐" * (stars or 0))
+    await edit_pressed(update, context, thanks, keyboards.skip_comment(ticket_id, user.language))
 
 
 # What a "no, thanks" button stops waiting for: a rating's comment, what is left to do.

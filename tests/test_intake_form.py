@@ -97,7 +97,7 @@ async def test_wrong_input_is_explained_and_the_question_asked_again(bot: Emulat
     replies = await marie.send("Trop court")
     assert "trop courte" in replies[0].text
     replies = await marie.send("d" * 3001)
-    assert "trop longue (3001 caractères)" in replies[0].text
+    assert "trop longue (3\u00a0001 caractères)" in replies[0].text
     replies = await marie.send_document()
     assert "texte" in replies[0].text
     await marie.send("Une description suffisamment longue pour être acceptée.")

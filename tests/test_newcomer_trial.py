@@ -63,6 +63,9 @@ async def test_the_admin_s_start_speaks_of_missing_rates_only_while_some_are_mis
     text = (await boss.send("/start"))[-1].text
     assert "/domain taux code montant" in text  # the step is still explained
     assert "taux non fixé" not in text and "0 $" not in text, text
+    help_text = (await boss.send("/help"))[-1].text
+    assert "✅ 2. Chaque domaine a son taux horaire" in help_text, help_text
+    assert "taux non fixé" not in help_text and "0 $" not in help_text
 
 
 # -- routing a request from its notification --------------------------------------------------
@@ -255,3 +258,21 @@ async def test_not_solved_can_skip_the_question(bot: Emulator) -> None:
     replies = await marie.send("bonjour")
     assert "/new" in replies[-1].text and jean.last.text == told  # nothing reached the lead
     assert await h.rows(bot, "SELECT COUNT(*) FROM ticket_messages") == [(0,)]
+
+
+# -- numbers in the form's words ----------------------------------------------------------------
+
+
+async def test_the_form_writes_its_lengths_as_the_reader_writes_numbers(bot: Emulator) -> None:
+    boss, marie, _, _ = await flows.world(bot)
+    john = await flows.contact(bot, boss, 2002, "John", language_code="en")
+    for person, field, question, too_long in (
+        (marie, "juridiques", "20 à 3\u00a0000 caractères", "trop longue (3\u00a0001 caractères)"),
+        (john, "Legal", "20 to 3,000 characters", "too long (3,001 characters)"),
+    ):
+        await person.send("/new")
+        await person.click(field)
+        asked = (await person.send("Révision des règlements généraux"))[-1].text
+        assert question in asked, asked
+        replies = await person.send("x" * 3001)
+        assert too_long in replies[0].text, replies[0].text

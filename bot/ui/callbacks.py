@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_ID = 2**63 - 1  # the largest SQLite INTEGER
 _PART = re.compile(r"^[A-Za-z0-9_\-]{1,24}$")
 
 # Scopes
@@ -28,10 +29,12 @@ class Callback:
     args: tuple[str, ...] = ()
 
     def int_arg(self, index: int = 0) -> int | None:
-        """Argument `index` as a positive int, or None if absent or malformed."""
+        """Argument `index` as a positive int, or None if absent or malformed (or past what
+        SQLite stores: a forged 24-digit id is no id)."""
         if index >= len(self.args) or not self.args[index].isdigit():
             return None
-        return int(self.args[index])
+        number = int(self.args[index])
+        return number if number <= MAX_ID else None
 
 
 def pack(scope: str, action: str, *args: object) -> str:

@@ -45,7 +45,7 @@ async def reply_lines(
 
 def user_ref(text: str) -> int | str | None:
     """A Telegram user id (digits) or a username (with or without @); None otherwise."""
-    if text.isdigit() and len(text) <= 20:
+    if text.isdigit() and len(text) <= 20 and int(text) <= cb.MAX_ID:
         return int(text)
     match = USERNAME.match(text)
     return match.group(1) if match else None
