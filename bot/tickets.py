@@ -4,6 +4,7 @@ with its audit event and the outbox rows that announce it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 NEW_TICKET = "new_ticket"
 NEW_TICKET_FILE = "new_ticket_file"
+# Who else hears of a new ticket, in its transaction: its team's group (bot/together/topics.py).
+NewTicketHook = Callable[[Connection, Services, Ticket], Awaitable[None]]
+NEW_TICKET_HOOKS: list[NewTicketHook] = []
 
 
 def message_payload(text: Html, markup: InlineKeyboardMarkup | None = None) -> dict[str, Any]:
@@ -209,6 +213,8 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
                 now=now,
                 ticket_id=ticket.id,
             )
+    for hook in NEW_TICKET_HOOKS:
+        await hook(conn, services, ticket)
 
 
 async def lead_card(conn: Connection, ticket: Ticket, language: str) -> Html:

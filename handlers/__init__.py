@@ -17,6 +17,7 @@ from handlers import (
     reports,
     start,
     statements,
+    teams,
     tickets,
     workflow,
 )
@@ -37,6 +38,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     envelopes.register(app)  # /envelope
     statements.register(app)  # /statement
     governance.register(app)  # /report
+    teams.register(app)  # /teamgroup, and the topics of a team's group
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

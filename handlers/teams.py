@@ -1,0 +1,128 @@
+"""A team's group (issue 15, part 1): `/teamgroup` in the group, and what Telegram tells the bot
+there (the service messages of the topics it creates)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMemberAdministrator, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.rules.teams import Lack, Usage, group_lack, parse_teamgroup
+from bot.services import get_services
+from bot.together import teams, topics
+from bot.ui.i18n import Html, t
+from handlers.common import Context, current_member, reply, telegram_language
+from storage.models import ExpertiseField, Role
+
+log = logging.getLogger(__name__)
+
+
+def _names(fields: list[ExpertiseField], language: str) -> Html:
+    return Html(
+        ", ".join(
+            f"<b>{t(language, 'teams.field', code=f.code, name=f.name(language))}</b>"
+            for f in fields
+        )
+    )
+
+
+async def teamgroup_command(update: Update, context: Context) -> None:
+    """`/teamgroup <field-code>…` links the group, `off` unlinks it; alone: what it serves."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
+        return
+    services = get_services(context)
+    user = await current_member(update, context)
+    language = user.language if user else telegram_language(update, services)
+    is_admin = user is not None and user.active and user.role is Role.ADMIN
+    lack = group_lack(
+        chat.type, is_admin, is_forum=True, bot_status="administrator", can_manage_topics=True
+    )
+    if lack is not None:  # private chat, or not an admin: said before anything is asked
+        await reply(update, context, t(language, f"teams.lack.{lack.value}"))
+        return
+    try:
+        command = parse_teamgroup(list(context.args or []))
+    except Usage:
+        await reply(update, context, t(language, "teams.usage"))
+        return
+    if command.show:
+        fields = await teams.linked_fields(services, chat.id)
+        key = "teams.linked_to" if fields else "teams.linked_none"
+        await reply(update, context, t(language, key, fields=_names(fields, language)))
+        return
+    if command.off:
+        fields = await teams.unlink(services, chat.id)
+        key = "teams.unlinked" if fields else "teams.linked_none"
+        await reply(update, context, t(language, key, fields=_names(fields, language)))
+        return
+    lack = await _what_the_group_lacks(update, context)
+    if lack is not None:
+        await reply(update, context, t(language, f"teams.lack.{lack.value}"))
+        return
+    assert user is not None
+    linked = await teams.link(
+        services, chat.id, chat.title or str(chat.id), command.codes, user.id, language
+    )
+    if linked.unknown:
+        await reply(
+            update, context, t(language, "teams.unknown_field", codes=", ".join(linked.unknown))
+        )
+        return
+    text = t(language, "teams.linked", fields=_names(linked.fields, language))
+    for field, title in linked.moved:
+        text = Html(
+            f"{text}\n{t(language, 'teams.moved', field=field.name(language), group=title)}"
+        )
+    await reply(update, context, text)
+
+
+async def _what_the_group_lacks(update: Update, context: Context) -> Lack | None:
+    """Ask Telegram what the group is and what the bot may do there."""
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        full = await context.bot.get_chat(chat.id)
+        member = await context.bot.get_chat_member(chat.id, context.bot.id)
+    except TelegramError as exc:
+        log.warning("could not check group %s: %s", chat.id, exc)
+        return Lack.BOT_NOT_ADMIN
+    rights = isinstance(member, ChatMemberAdministrator) and bool(member.can_manage_topics)
+    return group_lack(
+        full.type,
+        True,
+        is_forum=bool(full.is_forum),
+        bot_status=member.status,
+        can_manage_topics=rights or member.status == "creator",
+    )
+
+
+async def topic_created(update: Update, context: Context) -> None:
+    """The service message of a topic the bot created: adopt it if the answer of
+    createForumTopic was lost (bot/together/topics.py), delete it if it is a duplicate."""
+    message = update.effective_message
+    if message is None or message.forum_topic_created is None or message.from_user is None:
+        return
+    if message.from_user.id != context.bot.id or message.message_thread_id is None:
+        return
+    services = get_services(context)
+    thread = message.message_thread_id
+    duplicate = await teams.adopt(
+        services, message.chat_id, thread, message.forum_topic_created.name
+    )
+    if duplicate is not None:
+        try:
+            await context.bot.delete_forum_topic(message.chat_id, duplicate)
+        except TelegramError as exc:
+            log.warning("could not delete duplicate topic %s: %s", duplicate, exc)
+    services.wake_outbox()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    topics.install()
+    app.add_handler(CommandHandler("teamgroup", teamgroup_command))
+    app.add_handler(
+        MessageHandler(filters.StatusUpdate.FORUM_TOPIC_CREATED, topic_created), group=-1
+    )
