@@ -39,3 +39,42 @@ CREATE TABLE lead_notify (
     user_id INTEGER PRIMARY KEY REFERENCES users(id),
     mode TEXT NOT NULL CHECK (mode IN ('private', 'group', 'both'))
 );
+
+-- The outbox learns the topics' methods: posts in a topic (whose thread is known only once the
+-- topic is recorded) and the topic's creation, renaming, closing and reopening. The CHECK is
+-- rebuilt as in 0007: the table is copied, dropped and created again, columns named in order,
+-- foreign keys checked at COMMIT.
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE outbox_before AS SELECT * FROM outbox;
+DROP TABLE outbox;
+CREATE TABLE outbox (
+    id                 INTEGER PRIMARY KEY,
+    chat_id            INTEGER NOT NULL,
+    method             TEXT NOT NULL CHECK (method IN
+                           ('send_message', 'send_document', 'send_photo', 'edit_message_text',
+                            'edit_message_caption', 'set_my_commands', 'topic_create',
+                            'topic_message', 'topic_document', 'topic_photo', 'topic_edit',
+                            'topic_close', 'topic_reopen')),
+    payload            TEXT NOT NULL,
+    purpose            TEXT NOT NULL,
+    ticket_id          INTEGER REFERENCES tickets(id),
+    edit_of            INTEGER REFERENCES outbox(id),
+    status             TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                           ('pending', 'sent', 'failed', 'blocked', 'cancelled')),
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at    TEXT NOT NULL,
+    last_error         TEXT,
+    message_id         INTEGER,
+    created_at         TEXT NOT NULL,
+    sent_at            TEXT,
+    ticket_message_id  INTEGER REFERENCES ticket_messages(id)
+);
+INSERT INTO outbox (id, chat_id, method, payload, purpose, ticket_id, edit_of, status, attempts,
+    next_attempt_at, last_error, message_id, created_at, sent_at, ticket_message_id)
+    SELECT id, chat_id, method, payload, purpose, ticket_id, edit_of, status, attempts,
+        next_attempt_at, last_error, message_id, created_at, sent_at, ticket_message_id
+    FROM outbox_before;
+DROP TABLE outbox_before;
+CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX outbox_ticket ON outbox(ticket_id, purpose);
+CREATE INDEX outbox_chat_message ON outbox(chat_id, message_id) WHERE message_id IS NOT NULL;
