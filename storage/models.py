@@ -401,3 +401,4 @@ class TicketTopic(Record):
     attempted_at: datetime | None
     deleted_at: datetime | None
     created_at: datetime
+    last_event_id: int = 0

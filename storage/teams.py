@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import utc_text
-from storage.models import ExpertiseField, TeamGroup, TicketTopic
+from storage.models import ExpertiseField, TeamGroup, TicketEvent, TicketTopic
 
 
 async def link_group(
@@ -171,6 +171,24 @@ async def set_shown(
         await conn.execute(
             "UPDATE ticket_topics SET closed = ? WHERE id = ?", (int(closed), topic_id)
         )
+
+
+async def events_after(
+    conn: aiosqlite.Connection, ticket_id: int, after_id: int
+) -> list[TicketEvent]:
+    """The ticket's events newer than `after_id`, oldest first."""
+    async with conn.execute(
+        "SELECT * FROM ticket_events WHERE ticket_id = ? AND id > ? ORDER BY id",
+        (ticket_id, after_id),
+    ) as cur:
+        return [TicketEvent.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def set_last_event(conn: aiosqlite.Connection, topic_id: int, event_id: int) -> None:
+    await conn.execute(
+        "UPDATE ticket_topics SET last_event_id = MAX(last_event_id, ?) WHERE id = ?",
+        (event_id, topic_id),
+    )
 
 
 # -- where leads are told ---------------------------------------------------------------------

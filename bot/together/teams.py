@@ -8,21 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.rules.teams import names_ticket, topic_name
+from bot.conversation import Incoming
+from bot.rules.teams import names_ticket, topic_closed, topic_name, topic_state
 from bot.rules.workflow import Relation
 from bot.services import Services
 from bot.tickets import lead_card, message_payload
-from bot.ui import keyboards
-from bot.ui.i18n import Html, t
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, escape, t
 from storage import outbox, people, teams, tickets
 from storage.db import Connection
-from storage.models import ExpertiseField, TeamGroup, Ticket, TicketTopic
+from storage.models import ExpertiseField, TeamGroup, Ticket, TicketStatus, TicketTopic, User
 
 if TYPE_CHECKING:
     from bot.delivery.outbox import Outbox
 
 TOPIC = "team_topic"  # purposes of the outbox rows
 TOPIC_POST = "team_post"
+TEAM_CARD = "team_card"
+TOPIC_STATE = "team_topic_state"
 _REFERENCE = re.compile(r"[A-Z][A-Z0-9]*-\d{4}-\d{4,}")
 
 
@@ -80,6 +83,9 @@ async def on_new_ticket(conn: Connection, services: Services, ticket: Ticket) ->
         return
     now = services.clock.now()
     topic = await teams.add_topic(conn, ticket.id, group.chat_id, now)
+    events = await teams.events_after(conn, ticket.id, 0)
+    if events:  # "created": the card says it
+        await teams.set_last_event(conn, topic.id, events[-1].id)
     await _open_topic(conn, now, group, ticket, topic, None)
 
 
@@ -111,7 +117,7 @@ async def _open_topic(
         card = Html(f"{header}\n\n{card}")
     offer = frozenset({Relation.FIELD_LEAD})
     markup = keyboards.lead_actions(ticket, offer, language)
-    await queue("topic_message", TOPIC_POST, message_payload(card, markup))
+    await queue("topic_message", TEAM_CARD, message_payload(card, markup))
     files = await tickets.ticket_attachments(conn, ticket.id)
     for number, file in enumerate(files, start=1):
         caption = t(
@@ -162,3 +168,122 @@ async def adopt(services: Services, chat_id: int, thread: int, name: str) -> int
         if topic.thread_id is not None:
             return thread  # created twice: this one goes
     return None
+
+
+# -- what happens to the ticket afterwards ----------------------------------------------------
+
+
+async def _live(conn: Connection, ticket: Ticket) -> tuple[TicketTopic, TeamGroup] | None:
+    """The ticket's topic, if its field still works in the group that has it."""
+    group = await teams.group_of_field(conn, ticket.field_id)
+    if group is None:
+        return None
+    topic = await teams.live_topic(conn, ticket.id, group.chat_id)
+    return (topic, group) if topic is not None else None
+
+
+async def _post(
+    conn: Connection,
+    now: datetime,
+    topic: TicketTopic,
+    method: str,
+    payload: dict[str, object],
+    *,
+    purpose: str = TOPIC_POST,
+    ticket_message_id: int | None = None,
+    edit_of: int | None = None,
+) -> None:
+    await outbox.enqueue(
+        conn,
+        chat_id=topic.chat_id,
+        method=method,
+        payload={"topic": topic.id, **payload} if method.startswith("topic_") else payload,
+        purpose=purpose,
+        now=now,
+        ticket_id=topic.ticket_id,
+        ticket_message_id=ticket_message_id,
+        edit_of=edit_of,
+    )
+
+
+async def on_event(conn: Connection, services: Services, ticket: Ticket) -> None:
+    """Post the ticket's new events in its topic, and show its state in the topic's name."""
+    live = await _live(conn, ticket)
+    if live is None:
+        return
+    topic, group = live
+    language, now = group.language, services.clock.now()
+    current = await tickets.get_ticket(conn, ticket.id) or ticket
+    events = await teams.events_after(conn, ticket.id, topic.last_event_id)
+    for entry in events:
+        if entry.kind == "created":
+            continue
+        actor = await people.get_user(conn, entry.actor_id) if entry.actor_id else None
+        line = t(
+            language,
+            "teams.event",
+            who=render.person(actor) if actor else t(language, "teams.the_bot"),
+            what=render.event(entry, language, for_contact=False),
+        )
+        await _post(conn, now, topic, "topic_message", message_payload(line))
+    if events:
+        await teams.set_last_event(conn, topic.id, events[-1].id)
+    if any(e.from_status is TicketStatus.NEW for e in events):
+        await _refresh_card(conn, now, group, current, topic)
+    await _show_state(conn, now, current, topic)
+
+
+async def _refresh_card(
+    conn: Connection, now: datetime, group: TeamGroup, ticket: Ticket, topic: TicketTopic
+) -> None:
+    """The topic's card as the ticket now stands (no *Prendre la demande* once it is taken)."""
+    cards = [
+        row
+        for row in await outbox.for_ticket(conn, ticket.id, TEAM_CARD)
+        if row.chat_id == topic.chat_id and row.payload.get("topic") == topic.id
+    ]
+    if not cards:
+        return
+    card = await lead_card(conn, ticket, group.language)
+    markup = keyboards.lead_actions(ticket, frozenset({Relation.FIELD_LEAD}), group.language)
+    payload = message_payload(card, markup)
+    await _post(conn, now, topic, "edit_message_text", payload, edit_of=cards[-1].id)
+
+
+async def _show_state(conn: Connection, now: datetime, ticket: Ticket, topic: TicketTopic) -> None:
+    state = topic_state(ticket.status)
+    if state.value != topic.shown_state:
+        name = topic_name(ticket.reference, ticket.subject, state)
+        await _post(conn, now, topic, "topic_edit", {"name": name}, purpose=TOPIC_STATE)
+        await teams.set_shown(conn, topic.id, state=state.value)
+    closed = topic_closed(ticket.status)
+    if closed != topic.closed:
+        method = "topic_close" if closed else "topic_reopen"
+        await _post(conn, now, topic, method, {}, purpose=TOPIC_STATE)
+        await teams.set_shown(conn, topic.id, closed=closed)
+
+
+async def on_message(
+    conn: Connection,
+    services: Services,
+    ticket: Ticket,
+    author: User,
+    incoming: Incoming,
+    message_id: int,
+) -> None:
+    """A message relayed on the ticket, both ways, shown in its topic too."""
+    live = await _live(conn, ticket)
+    if live is None:
+        return
+    topic, group = live
+    language = group.language
+    key = "teams.from_contact" if author.id == ticket.contact_id else "teams.from_lead"
+    header = t(language, key, name=author.full_name)
+    text = Html(f"{header}\n{escape(incoming.text)}") if incoming.text else header
+    now = services.clock.now()
+    if incoming.kind == "text":
+        method, payload = "topic_message", message_payload(text)
+    else:
+        method = "topic_photo" if incoming.kind == "photo" else "topic_document"
+        payload = {incoming.kind: incoming.file_id, "caption": str(text), "parse_mode": "HTML"}
+    await _post(conn, now, topic, method, payload, ticket_message_id=message_id)

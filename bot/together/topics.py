@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from bot.conversation import MESSAGE_HOOKS
 from bot.delivery.outbox import EXTRA_METHODS, Postpone
+from bot.lifecycle import EVENT_HOOKS
 from bot.logs import log_event
 from bot.tickets import NEW_TICKET_HOOKS
 from bot.together import teams as service
@@ -131,6 +133,10 @@ def install() -> None:
     """Teach the outbox the topics' methods, and the ticket's announcements its group."""
     if service.on_new_ticket not in NEW_TICKET_HOOKS:
         NEW_TICKET_HOOKS.append(service.on_new_ticket)
+    if service.on_event not in EVENT_HOOKS:
+        EVENT_HOOKS.append(service.on_event)
+    if service.on_message not in MESSAGE_HOOKS:
+        MESSAGE_HOOKS.append(service.on_message)
     EXTRA_METHODS["topic_create"] = _create
     for method in ("topic_message", "topic_document", "topic_photo"):
         EXTRA_METHODS[method] = _post

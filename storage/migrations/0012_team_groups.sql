@@ -27,7 +27,8 @@ CREATE TABLE ticket_topics (
     closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
     attempted_at TEXT,
     deleted_at TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    last_event_id INTEGER NOT NULL DEFAULT 0  -- the ticket's events posted in the topic so far
 );
 CREATE UNIQUE INDEX ticket_topics_live ON ticket_topics (ticket_id, chat_id)
     WHERE deleted_at IS NULL;
