@@ -5,6 +5,7 @@ resolved and reopens with it."""
 from __future__ import annotations
 
 from bot.tools.emulator import Emulator
+from bot.ui.i18n import t
 from tests import flows
 from tests.test_team_topics import linked_group
 
@@ -38,3 +39,14 @@ async def test_the_topic_follows_the_ticket(bot: Emulator) -> None:
     await marie.click("Pas réglé")
     assert group.topics(reference) and not group.state.topics[thread].closed
     assert all(p.thread_id == thread for p in group.chat[1:])  # all of it in its topic
+
+
+async def test_an_estimate_shows_in_the_topic(bot: Emulator) -> None:
+    boss, marie, jean, _luc = await flows.world(bot)
+    group = await linked_group(bot, boss, "legal")
+    reference = await flows.file_request(marie)
+    (topic,) = group.topics(reference)
+    await group.member(jean).click("Prendre la demande", group.in_topic(topic.thread_id)[0])
+    await jean.send(f"/estimate {reference} 3h")
+    assert t("fr", "event.estimate") in group.in_topic(topic.thread_id)[-1].text
+    assert group.topics(f"⏳ {reference}")  # waits for the federation's approval
