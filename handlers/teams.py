@@ -7,13 +7,21 @@ import logging
 
 from telegram import ChatMemberAdministrator, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.rules.teams import Lack, Usage, group_lack, parse_teamgroup
 from bot.services import get_services
-from bot.together import teams, topics
+from bot.together import teams, teamwork, topics
+from bot.ui import callbacks as cb
 from bot.ui.i18n import Html, t
 from handlers.common import Context, current_member, reply, telegram_language
+from handlers.relay import incoming_of
 from storage.models import ExpertiseField, Role
 
 log = logging.getLogger(__name__)
@@ -120,9 +128,63 @@ async def topic_created(update: Update, context: Context) -> None:
     services.wake_outbox()
 
 
+async def topic_message(update: Update, context: Context) -> None:
+    """Someone wrote in a topic of a team's group: a note, or a message to the contact
+    (bot/together/teamwork.py); anyone who does not act there is ignored, without a word."""
+    message = update.effective_message
+    if message is None or message.from_user is None or not message.is_topic_message:
+        return
+    incoming = incoming_of(message)
+    if incoming is None:
+        return
+    quoted = message.reply_to_message
+    reply_to = quoted.message_id if quoted and quoted.forum_topic_created is None else None
+    services = get_services(context)
+    outcome = await teamwork.from_topic(
+        services,
+        message.from_user.id,
+        message.chat_id,
+        message.message_thread_id,
+        incoming,
+        reply_to,
+    )
+    if outcome.done is teamwork.Done.REFUSED:
+        await message.reply_text(teamwork.refusal_text(outcome))
+    services.wake_outbox()
+
+
+async def write_pressed(update: Update, context: Context) -> None:
+    """« Écrire au contact » on a topic's card."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    data = cb.unpack(query.data)
+    ticket_id = data.int_arg() if data else None
+    thread = getattr(query.message, "message_thread_id", None)
+    outcome = (
+        await teamwork.press_write(
+            get_services(context), query.from_user.id, query.message.chat.id, thread, ticket_id
+        )
+        if ticket_id is not None
+        else teamwork.Outcome(teamwork.Done.IGNORED)
+    )
+    if outcome.done is teamwork.Done.SENT:
+        await query.answer(t(outcome.language, "teams.write_now"), show_alert=True)
+    elif outcome.done is teamwork.Done.REFUSED:
+        await query.answer(teamwork.refusal_text(outcome), show_alert=True)
+    else:
+        await query.answer()  # someone who does not act here: nothing happens
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     topics.install()
     app.add_handler(CommandHandler("teamgroup", teamgroup_command))
+    app.add_handler(CallbackQueryHandler(write_pressed, pattern=rf"^{teams.WRITE_SCOPE}:"))
+    in_groups = filters.ChatType.SUPERGROUP & filters.UpdateType.MESSAGE
+    app.add_handler(
+        MessageHandler(in_groups & ~filters.COMMAND & ~filters.StatusUpdate.ALL, topic_message),
+        group=1,
+    )
     app.add_handler(
         MessageHandler(filters.StatusUpdate.FORUM_TOPIC_CREATED, topic_created), group=-1
     )

@@ -206,3 +206,40 @@ async def set_notify_mode(conn: aiosqlite.Connection, user_id: int, mode: str) -
         " ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode",
         (user_id, mode),
     )
+
+
+# -- what the team writes in a topic ----------------------------------------------------------
+
+
+async def relayed_at(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> tuple[int, int] | None:
+    """The (ticket, author) of the relayed message the bot posted at (chat, message)."""
+    async with conn.execute(
+        "SELECT m.ticket_id, m.author_id FROM outbox o JOIN ticket_messages m"
+        " ON m.id = o.ticket_message_id WHERE o.chat_id = ? AND o.message_id = ?",
+        (chat_id, message_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+async def expect_write(
+    conn: aiosqlite.Connection, user_id: int, chat_id: int, ticket_id: int, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO topic_inputs (user_id, chat_id, ticket_id, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (user_id, chat_id) DO UPDATE SET ticket_id = excluded.ticket_id,"
+        " created_at = excluded.created_at",
+        (user_id, chat_id, ticket_id, utc_text(now)),
+    )
+
+
+async def take_write(conn: aiosqlite.Connection, user_id: int, chat_id: int) -> int | None:
+    """The ticket whose contact `user_id` asked to write to in this group (then forgotten)."""
+    async with conn.execute(
+        "DELETE FROM topic_inputs WHERE user_id = ? AND chat_id = ? RETURNING ticket_id",
+        (user_id, chat_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else None

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.conversation import Incoming
 from bot.rules.teams import names_ticket, topic_closed, topic_name, topic_state
 from bot.rules.workflow import Relation
 from bot.services import Services
 from bot.tickets import lead_card, message_payload
+from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, escape, t
 from storage import outbox, people, teams, tickets
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 TOPIC = "team_topic"  # purposes of the outbox rows
 TOPIC_POST = "team_post"
 TEAM_CARD = "team_card"
+WRITE_SCOPE = "tw"  # the topic card's « Écrire au contact »: tw:write:<ticket id>
 TOPIC_STATE = "team_topic_state"
 _REFERENCE = re.compile(r"[A-Z][A-Z0-9]*-\d{4}-\d{4,}")
 
@@ -73,6 +77,19 @@ async def linked_fields(services: Services, chat_id: int) -> list[ExpertiseField
         return await teams.fields_of_group(conn, chat_id)
 
 
+def card_markup(ticket: Ticket, language: str) -> InlineKeyboardMarkup | None:
+    """The buttons of a topic's card: *Prendre la demande* while it is new, then *Écrire au
+    contact* while it is open (who may press them is checked when they do)."""
+    if ticket.status is TicketStatus.NEW:
+        return keyboards.lead_actions(ticket, frozenset({Relation.FIELD_LEAD}), language)
+    if ticket.status in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
+        return None
+    data = cb.pack(WRITE_SCOPE, "write", ticket.id)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(language, "teams.write"), callback_data=data)]]
+    )
+
+
 # -- a ticket's topic -------------------------------------------------------------------------
 
 
@@ -115,9 +132,7 @@ async def _open_topic(
     card = await lead_card(conn, ticket, language)
     if header is not None:
         card = Html(f"{header}\n\n{card}")
-    offer = frozenset({Relation.FIELD_LEAD})
-    markup = keyboards.lead_actions(ticket, offer, language)
-    await queue("topic_message", TEAM_CARD, message_payload(card, markup))
+    await queue("topic_message", TEAM_CARD, message_payload(card, card_markup(ticket, language)))
     files = await tickets.ticket_attachments(conn, ticket.id)
     for number, file in enumerate(files, start=1):
         caption = t(
@@ -245,8 +260,7 @@ async def _refresh_card(
     if not cards:
         return
     card = await lead_card(conn, ticket, group.language)
-    markup = keyboards.lead_actions(ticket, frozenset({Relation.FIELD_LEAD}), group.language)
-    payload = message_payload(card, markup)
+    payload = message_payload(card, card_markup(ticket, group.language))
     await _post(conn, now, topic, "edit_message_text", payload, edit_of=cards[-1].id)
 
 
@@ -277,10 +291,16 @@ async def on_message(
         return
     topic, group = live
     language = group.language
+    now = services.clock.now()
+    if incoming.chat_id == topic.chat_id:  # written in the topic: the team saw it there
+        contact = await people.get_user(conn, ticket.contact_id)
+        name = contact.full_name if contact else "—"
+        sent = t(language, "teams.sent_to", name=name)
+        await _post(conn, now, topic, "topic_message", message_payload(sent))
+        return
     key = "teams.from_contact" if author.id == ticket.contact_id else "teams.from_lead"
     header = t(language, key, name=author.full_name)
     text = Html(f"{header}\n{escape(incoming.text)}") if incoming.text else header
-    now = services.clock.now()
     if incoming.kind == "text":
         method, payload = "topic_message", message_payload(text)
     else:

@@ -41,6 +41,16 @@ CREATE TABLE lead_notify (
     mode TEXT NOT NULL CHECK (mode IN ('private', 'group', 'both'))
 );
 
+-- Someone pressed « Écrire au contact » in a ticket's topic: their next message there goes to
+-- the contact (one row per person and group).
+CREATE TABLE topic_inputs (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    chat_id INTEGER NOT NULL,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, chat_id)
+);
+
 -- The outbox learns the topics' methods: posts in a topic (whose thread is known only once the
 -- topic is recorded) and the topic's creation, renaming, closing and reopening. The CHECK is
 -- rebuilt as in 0007: the table is copied, dropped and created again, columns named in order,
