@@ -79,10 +79,12 @@ class ForumMixin:
 
     known_chats: set[int]
     bot_id: int
+    chats: dict[int, list[Any]]  # FakeBotAPI's messages per chat (`Sent`)
 
     def _init_forum(self) -> None:
         self.groups: dict[int, Group] = {}
         self.service_updates: list[dict[str, Any]] = []
+        self.deleted_messages: list[Any] = []  # what went with deleted topics
         # The fake's own time, for the group flood limit (tests set the application's clock).
         self.clock: Callable[[], float] = time.monotonic
         self.group_limit: int | None = GROUP_MESSAGES_PER_MINUTE
@@ -274,14 +276,16 @@ class ForumMixin:
 
     def _api_deleteForumTopic(self, params: dict[str, Any]) -> bool:
         group = self._forum(params)
-        self._topic(group, params).deleted = True
+        self.delete_topic(group.chat_id, self._topic(group, params).thread_id)
         return True
 
     # -- what a person in the group does to it ----------------------------------------------
 
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
-        """Someone deleted a topic in the group's interface."""
+        """Someone deleted a topic in the group's interface: its messages go with it."""
         self.groups[chat_id].topics[thread_id].deleted = True
+        self.deleted_messages.extend(m for m in self.chats[chat_id] if m.thread_id == thread_id)
+        self.chats[chat_id] = [m for m in self.chats[chat_id] if m.thread_id != thread_id]
 
     def topic_named(self, chat_id: int, start: str) -> list[Topic]:
         """The live topics of a group whose name starts with `start`."""
