@@ -15,14 +15,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.rules.teams import Lack, Usage, group_lack, parse_teamgroup
+from bot.rules.teams import Lack, Usage, group_lack, parse_notify, parse_teamgroup
 from bot.services import get_services
 from bot.together import teams, teamwork, topics
 from bot.ui import callbacks as cb
 from bot.ui.i18n import Html, t
-from handlers.common import Context, current_member, reply, telegram_language
+from handlers.common import PRIVATE, Context, current_member, members, reply, telegram_language
 from handlers.relay import incoming_of
-from storage.models import ExpertiseField, Role
+from storage.models import ExpertiseField, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,29 @@ async def write_pressed(update: Update, context: Context) -> None:
         await query.answer()  # someone who does not act here: nothing happens
 
 
+@members(Role.LEAD)
+async def notify_command(update: Update, context: Context, user: User) -> None:
+    """`/notify private|group|both`: where the lead is told of their fields' new requests."""
+    language = user.language
+    try:
+        mode = parse_notify(list(context.args or []))
+    except Usage:
+        await reply(update, context, t(language, "teams.notify_usage"))
+        return
+    services = get_services(context)
+    if mode is not None:
+        await teams.set_notify(services, user.id, mode)
+    async with services.db.read() as conn:
+        current = await teams.notify_mode(conn, user.id)
+    key = "teams.notify_set" if mode is not None else "teams.notify_is"
+    where = t(language, f"teams.notify.{current.value}")
+    await reply(update, context, t(language, key, where=where))
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     topics.install()
     app.add_handler(CommandHandler("teamgroup", teamgroup_command))
+    app.add_handler(CommandHandler("notify", notify_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(write_pressed, pattern=rf"^{teams.WRITE_SCOPE}:"))
     in_groups = filters.ChatType.SUPERGROUP & filters.UpdateType.MESSAGE
     app.add_handler(

@@ -76,6 +76,30 @@ def parse_teamgroup(args: list[str]) -> TeamGroupCommand:
     return TeamGroupCommand(codes=tuple(dict.fromkeys(words)))
 
 
+class NotifyMode(StrEnum):
+    """Where a lead is told of their fields' new requests (`/notify`)."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    BOTH = "both"
+
+
+def parse_notify(args: list[str]) -> NotifyMode | None:
+    """`/notify` alone (None: show it), or one of its modes; Usage for anything else."""
+    words = [word.strip().lower() for word in args if word.strip()]
+    if not words:
+        return None
+    if len(words) != 1 or words[0] not in {m.value for m in NotifyMode}:
+        raise Usage(" ".join(args))
+    return NotifyMode(words[0])
+
+
+def told_in_private(mode: NotifyMode, field_has_group: bool) -> bool:
+    """Whether a lead gets a new request in private: unless they chose the group, and there is
+    one (a field without a group always tells its leads in private)."""
+    return mode is not NotifyMode.GROUP or not field_has_group
+
+
 class TopicState(StrEnum):
     """What a topic's name shows of its ticket."""
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation import Incoming
-from bot.rules.teams import names_ticket, topic_closed, topic_name, topic_state
+from bot.rules.teams import (
+    NotifyMode,
+    names_ticket,
+    told_in_private,
+    topic_closed,
+    topic_name,
+    topic_state,
+)
 from bot.rules.workflow import Relation
 from bot.services import Services
 from bot.tickets import lead_card, message_payload
@@ -88,6 +95,25 @@ def card_markup(ticket: Ticket, language: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t(language, "teams.write"), callback_data=data)]]
     )
+
+
+async def notify_mode(conn: Connection, user_id: int) -> NotifyMode:
+    mode = await teams.notify_mode(conn, user_id)
+    return NotifyMode(mode) if mode else NotifyMode.BOTH
+
+
+async def set_notify(services: Services, user_id: int, mode: NotifyMode) -> None:
+    async with services.db.transaction() as conn:
+        await teams.set_notify_mode(conn, user_id, mode.value)
+
+
+async def offer_elsewhere(conn: Connection, chat_id: int, ticket: Ticket) -> bool:
+    """A lead who chose `/notify group` is offered the ticket in its topic, not in private."""
+    mode = await notify_mode(conn, chat_id)
+    if mode is not NotifyMode.GROUP:
+        return False
+    has_group = await teams.group_of_field(conn, ticket.field_id) is not None
+    return not told_in_private(mode, has_group)
 
 
 # -- a ticket's topic -------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from bot.conversation import MESSAGE_HOOKS
 from bot.delivery.outbox import EXTRA_METHODS, Postpone
 from bot.lifecycle import EVENT_HOOKS
 from bot.logs import log_event
-from bot.tickets import NEW_TICKET_HOOKS
+from bot.tickets import NEW_TICKET_HOOKS, OFFER_ELSEWHERE
 from bot.together import teams as service
 from storage import teams
 from storage.models import OutboxMessage, TicketTopic
@@ -133,6 +133,8 @@ def install() -> None:
     """Teach the outbox the topics' methods, and the ticket's announcements its group."""
     if service.on_new_ticket not in NEW_TICKET_HOOKS:
         NEW_TICKET_HOOKS.append(service.on_new_ticket)
+    if service.offer_elsewhere not in OFFER_ELSEWHERE:
+        OFFER_ELSEWHERE.append(service.offer_elsewhere)
     if service.on_event not in EVENT_HOOKS:
         EVENT_HOOKS.append(service.on_event)
     if service.on_message not in MESSAGE_HOOKS:
