@@ -19,11 +19,10 @@ from bot.rules.teams import (
     topic_name,
     topic_state,
 )
-from bot.rules.workflow import Relation
 from bot.services import Services
 from bot.tickets import lead_card, message_payload
 from bot.ui import callbacks as cb
-from bot.ui import keyboards, render
+from bot.ui import render
 from bot.ui.i18n import Html, escape, t
 from storage import outbox, people, teams, tickets
 from storage.db import Connection
@@ -87,14 +86,16 @@ async def linked_fields(services: Services, chat_id: int) -> list[ExpertiseField
 def card_markup(ticket: Ticket, language: str) -> InlineKeyboardMarkup | None:
     """The buttons of a topic's card: *Prendre la demande* while it is new, then *Écrire au
     contact* while it is open (who may press them is checked when they do)."""
-    if ticket.status is TicketStatus.NEW:
-        return keyboards.lead_actions(ticket, frozenset({Relation.FIELD_LEAD}), language)
+    if ticket.status is TicketStatus.NEW:  # the same data as the private offer's button
+        take = cb.pack(cb.TICKET, "take", ticket.id)
+        return _one_button(t(language, "button.take"), take)
     if ticket.status in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
         return None
-    data = cb.pack(WRITE_SCOPE, "write", ticket.id)
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t(language, "teams.write"), callback_data=data)]]
-    )
+    return _one_button(t(language, "teams.write"), cb.pack(WRITE_SCOPE, "write", ticket.id))
+
+
+def _one_button(label: str, data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 async def notify_mode(conn: Connection, user_id: int) -> NotifyMode:
