@@ -54,3 +54,20 @@ async def test_take_from_the_group_and_from_private_at_once_one_wins(bot: Emulat
     assert loser.last_answer is not None and "déjà" in (loser.last_answer.text or "")
     lines = [p.text for p in group.in_topic(topic.thread_id) if "prise en charge" in p.text]
     assert len(lines) == 1
+
+
+async def test_a_late_press_in_the_group_leaves_the_teams_card_as_it_is(bot: Emulator) -> None:
+    boss, marie, jean, luc = await flows.world(bot)
+    group = await linked_group(bot, boss, "legal")
+    reference = await flows.file_request(marie)
+    (topic,) = group.topics(reference)
+    card = group.in_topic(topic.thread_id)[0]
+    stale = bot.api._message_json(card)  # the card as Luc's Telegram still shows it
+    await luc.click("Prendre")  # from private
+    assert card.button("Écrire au contact") and card.button("Prendre la demande") is None
+    before = card.html
+    await group.member(jean).press(
+        stale["reply_markup"]["inline_keyboard"][0][0]["callback_data"], card
+    )
+    assert jean.last_answer is not None and "déjà" in (jean.last_answer.text or "")
+    assert card.html == before and card.button("Écrire au contact")
