@@ -71,3 +71,10 @@ async def test_a_late_press_in_the_group_leaves_the_teams_card_as_it_is(bot: Emu
     )
     assert jean.last_answer is not None and "déjà" in (jean.last_answer.text or "")
     assert card.html == before and card.button("Écrire au contact")
+
+
+async def test_help_and_menus_name_the_new_commands(bot: Emulator) -> None:
+    boss, _marie, jean, _luc = await flows.world(bot)
+    assert "/notify private|group|both" in (await jean.send("/help"))[-1].text
+    assert "notify" in [c for c, _ in bot.api.commands[f"chat:{jean.id}:"]]
+    assert "/teamgroup code-domaine" in (await boss.send("/help"))[-1].text

@@ -8,7 +8,7 @@ from storage.models import Role
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
-    Role.LEAD: ("queue", "ticket", "log", "estimate"),
+    Role.LEAD: ("queue", "ticket", "log", "estimate", "notify"),
     Role.ADMIN: (
         "queue",
         "ticket",
@@ -48,7 +48,10 @@ STEPS = ("step_federation", "step_rates", "step_invites")
 GENERAL = ("language", "help", "cancel", "start")
 HELP_SECTIONS: dict[Role, HelpSections] = {
     Role.LEAD: (
-        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate")),
+        (
+            "daily",
+            ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate", "notify"),
+        ),
         ("general", GENERAL),
     ),
     Role.ADMIN: (
@@ -78,6 +81,7 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
                 "domains",
                 "domain",
                 "sla",
+                "teamgroup",  # sent in the team's group, not in the menu
             ),
         ),
         ("general", GENERAL),
