@@ -36,3 +36,24 @@ async def test_a_deleted_topic_is_created_again_at_the_next_event(
     await jean.send(f"/log {reference} 30 min")
     assert "30 min" in group.in_topic(second.thread_id)[-1].text
     assert len(api.calls_to("createForumTopic")) == 2
+
+
+async def test_a_topic_refused_by_telegram_is_tried_again_at_the_next_event(
+    bot: Emulator, api: FakeBotAPI
+) -> None:
+    boss, marie, jean, _luc = await flows.world(bot)
+    group = await linked_group(bot, boss, "legal")
+    group.state.can_manage_topics = False  # someone took the bot's right away
+    reference = await flows.file_request(marie)
+    assert group.topics() == []
+    async with bot.services.db.read() as conn:
+        pending = await conn.execute_fetchall(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND chat_id = ?", (GROUP,)
+        )
+    assert pending[0][0] == 0  # given up, not retried forever
+    group.state.can_manage_topics = True
+    await jean.click("Prendre")
+    (topic,) = group.topics(reference)
+    posts = group.in_topic(topic.thread_id)
+    assert posts[0].text.startswith(f"📋 {reference}")  # no topic was deleted: no such note
+    assert posts[-1].text == "Jean (@jean) · prise en charge"

@@ -182,9 +182,9 @@ async def heal(box: Outbox, dead: TicketTopic) -> None:
         if not await teams.mark_deleted(conn, dead.id, now):
             return  # another post healed it already
         ticket = await tickets.get_ticket(conn, dead.ticket_id)
-        group = await teams.get_group(conn, dead.chat_id)
-        if ticket is None or group is None:
-            return  # the group was unlinked: the ticket's posts stop there
+        group = await teams.group_of_field(conn, ticket.field_id) if ticket else None
+        if ticket is None or group is None or group.chat_id != dead.chat_id:
+            return  # its field no longer works in that group: the ticket's posts stop there
         topic = await teams.add_topic(conn, ticket.id, group.chat_id, now)
         note = t(group.language, "teams.topic_recreated")
         await _open_topic(conn, now, group, ticket, topic, note)
@@ -215,13 +215,31 @@ async def adopt(services: Services, chat_id: int, thread: int, name: str) -> int
 # -- what happens to the ticket afterwards ----------------------------------------------------
 
 
-async def _live(conn: Connection, ticket: Ticket) -> tuple[TicketTopic, TeamGroup] | None:
-    """The ticket's topic, if its field still works in the group that has it."""
+async def _live(
+    conn: Connection, ticket: Ticket, now: datetime | None = None
+) -> tuple[TicketTopic, TeamGroup] | None:
+    """The ticket's topic, if its field still works in the group that has it. With `now`, a
+    ticket whose topic there was lost (deleted, or refused by Telegram) gets a new one, which
+    goes on from where the lost one was."""
     group = await teams.group_of_field(conn, ticket.field_id)
     if group is None:
         return None
     topic = await teams.live_topic(conn, ticket.id, group.chat_id)
-    return (topic, group) if topic is not None else None
+    if topic is not None or now is None:
+        return (topic, group) if topic is not None else None
+    earlier = [
+        x for x in await teams.topics_of_ticket(conn, ticket.id) if x.chat_id == group.chat_id
+    ]
+    if not earlier:
+        return None  # filed before the group was linked: it is not the group's
+    topic = await teams.add_topic(conn, ticket.id, group.chat_id, now)
+    await teams.set_last_event(conn, topic.id, max(x.last_event_id for x in earlier))
+    deleted = any(x.thread_id is not None for x in earlier)
+    header = t(group.language, "teams.topic_recreated") if deleted else None
+    await _open_topic(conn, now, group, ticket, topic, header)
+    again = await teams.get_topic(conn, topic.id)
+    assert again is not None
+    return again, group
 
 
 async def _post(
@@ -250,11 +268,12 @@ async def _post(
 
 async def on_event(conn: Connection, services: Services, ticket: Ticket) -> None:
     """Post the ticket's new events in its topic, and show its state in the topic's name."""
-    live = await _live(conn, ticket)
+    now = services.clock.now()
+    live = await _live(conn, ticket, now)
     if live is None:
         return
     topic, group = live
-    language, now = group.language, services.clock.now()
+    language = group.language
     current = await tickets.get_ticket(conn, ticket.id) or ticket
     events = await teams.events_after(conn, ticket.id, topic.last_event_id)
     for entry in events:

@@ -58,7 +58,12 @@ async def _create(outbox: Outbox, row: OutboxMessage, payload: dict[str, Any]) -
         raise Postpone  # an earlier call's answer was lost: its service message may come
     async with outbox.db.transaction() as conn:
         await teams.mark_attempt(conn, topic.id, now)
-    created = await outbox.bot.create_forum_topic(row.chat_id, str(payload["name"]))
+    try:
+        created = await outbox.bot.create_forum_topic(row.chat_id, str(payload["name"]))
+    except BadRequest:  # refused (rights taken away, topics turned off): no topic was made
+        async with outbox.db.transaction() as conn:  # its posts give up; the next event of
+            await teams.mark_deleted(conn, topic.id, now)  # the ticket tries again
+        raise
     thread = created.message_thread_id
     async with outbox.db.transaction() as conn:
         recorded = await teams.record_thread(conn, topic.id, thread)
