@@ -46,8 +46,7 @@ from bot.tools.demo import (
 )
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
-from bot.tools.sandbox_group import GROUP_FIELD, GroupSeat
-from bot.tools.sandbox_group import HELP as GROUP_HELP
+from bot.tools.sandbox_group import GROUP_HELP, GroupSeat
 from bot.tools.savedfiles import SavedFiles, placeholder_png
 from bot.tools.terminal import LineSource, line_source, render_html, use_color
 from storage.models import TicketStatus
@@ -206,9 +205,7 @@ class Sandbox:
                 self.say(self._paint("1;33", f"── to {persona.label} ──"))
             for sent, edited in fresh:
                 self.show_message(sent, edited=edited)
-        for sent, edited in self.group.fresh():
-            self.say(self._paint("1;33", f"── in the group · {self.group.topic_of(sent)} ──"))
-            self.show_message(sent, edited=edited)
+        self.group.show_new(self.say, self._paint, self.show_message)
 
     def forget_all(self) -> None:
         """Take everything in the chats as already shown (the seeding is not the session)."""
@@ -247,10 +244,8 @@ class Sandbox:
             return False
         elif command == "/sandbox":
             self.help()
-        elif command == "/as" and rest.lower() == "group":
-            self.group.active = True
-            self.current = BY_KEY[f"lead {GROUP_FIELD}"]  # their private chat is yours too
-            self.note(f"you are now {self.group.label}")
+        elif command == "/as" and rest.lower() == "group":  # their private chat is yours too
+            self.current = self.group.enter(self.note)
         elif command == "/as":
             self.group.active = False
             self.switch(rest)

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.tools.demo import BY_KEY
+from bot.tools.demo import BY_KEY, Persona
 from bot.tools.emulator import Emulator, GroupMember, Person, TeamGroup
 from bot.tools.fakeapi import Sent
 
 GROUP_ID = -1_009_000_000_100
 GROUP_TITLE = "Équipe juridique"
 GROUP_FIELD = "legal"
-HELP = """\
+GROUP_HELP = """\
   /as group        the legal lead in the team's group « Équipe juridique » (topics)
                    la personne responsable juridique dans le groupe de l'équipe (sujets)
     /topic [N]     list the topics, or pick one / liste les sujets, ou en choisit un
@@ -52,6 +52,23 @@ class GroupSeat:
         return f"group · {BY_KEY[f'lead {GROUP_FIELD}'].label}" + (
             f" · {topic.name[:40]}" if topic else ""
         )
+
+    def enter(self, note: Callable[[str], None]) -> Persona:
+        """`/as group`: the legal lead, in the group (and in their private chat)."""
+        self.active = True
+        note(f"you are now {self.label}")
+        return BY_KEY[f"lead {GROUP_FIELD}"]
+
+    def show_new(
+        self,
+        say: Callable[[str], None],
+        paint: Callable[[str, str], str],
+        show: Callable[..., None],
+    ) -> None:
+        """What the bot posted or edited in the group since last time, under its topic."""
+        for sent, edited in self.fresh():
+            say(paint("1;33", f"── in the group · {self.topic_of(sent)} ──"))
+            show(sent, edited=edited)
 
     def fresh(self) -> list[tuple[Sent, bool]]:
         """The group's messages not shown yet, or edited since."""
