@@ -9,6 +9,7 @@ from telegram import ChatMemberAdministrator, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -25,6 +26,7 @@ from handlers.relay import incoming_of
 from storage.models import ExpertiseField, Role, User
 
 log = logging.getLogger(__name__)
+SERVICE_GROUP = -11  # before the flood guard (handlers/limits.py, group -10)
 
 
 def _names(fields: list[ExpertiseField], language: str) -> Html:
@@ -107,25 +109,27 @@ async def _what_the_group_lacks(update: Update, context: Context) -> Lack | None
     )
 
 
-async def topic_created(update: Update, context: Context) -> None:
-    """The service message of a topic the bot created: adopt it if the answer of
-    createForumTopic was lost (bot/together/topics.py), delete it if it is a duplicate."""
+async def bots_own_service_message(update: Update, context: Context) -> None:
+    """A service message of what the bot itself did in a group (a topic created, closed,
+    reopened): handled here, before the flood guard (it would count the bot's burst of topics
+    as someone writing too fast), and no further. A `forum_topic_created` is adopted if the
+    answer of createForumTopic was lost (bot/together/topics.py), or deleted if a duplicate."""
     message = update.effective_message
-    if message is None or message.forum_topic_created is None or message.from_user is None:
+    if message is None or message.from_user is None or message.from_user.id != context.bot.id:
         return
-    if message.from_user.id != context.bot.id or message.message_thread_id is None:
-        return
-    services = get_services(context)
-    thread = message.message_thread_id
-    duplicate = await teams.adopt(
-        services, message.chat_id, thread, message.forum_topic_created.name
-    )
-    if duplicate is not None:
-        try:
-            await context.bot.delete_forum_topic(message.chat_id, duplicate)
-        except TelegramError as exc:
-            log.warning("could not delete duplicate topic %s: %s", duplicate, exc)
-    services.wake_outbox()
+    created = message.forum_topic_created
+    if created is not None and message.message_thread_id is not None:
+        services = get_services(context)
+        duplicate = await teams.adopt(
+            services, message.chat_id, message.message_thread_id, created.name
+        )
+        if duplicate is not None:
+            try:
+                await context.bot.delete_forum_topic(message.chat_id, duplicate)
+            except TelegramError as exc:
+                log.warning("could not delete duplicate topic %s: %s", duplicate, exc)
+        services.wake_outbox()
+    raise ApplicationHandlerStop
 
 
 async def topic_message(update: Update, context: Context) -> None:
@@ -205,6 +209,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(in_groups & ~filters.COMMAND & ~filters.StatusUpdate.ALL, topic_message),
         group=1,
     )
-    app.add_handler(
-        MessageHandler(filters.StatusUpdate.FORUM_TOPIC_CREATED, topic_created), group=-1
-    )
+    service = (filters.ChatType.SUPERGROUP | filters.ChatType.GROUP) & filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(service, bots_own_service_message), group=SERVICE_GROUP)

@@ -182,3 +182,38 @@ async def test_200_requests_in_a_burst_reach_the_group_within_its_limit(
     async with services.db.read() as conn:
         rows = await conn.execute_fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status")
     assert dict((r[0], r[1]) for r in rows).keys() <= {"sent", "cancelled"}
+
+
+async def test_the_bots_own_service_messages_are_not_a_flood(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings, api = make_settings(tmp_path, rate_limit_per_minute=3), FakeBotAPI()
+    api.group_limit = None  # the group's 20 a minute is another test's
+    async with Emulator.running(settings, clock=clock, api=api) as bot:
+        boss, marie, _jean, _luc = await flows.world(bot)
+        group = await linked_group(bot, boss, "legal")
+        services = bot.services
+        now = clock.now()
+        async with services.db.transaction() as conn:
+            field = (await people.fields_by_codes(conn, ["legal"]))["legal"]
+            user = await people.get_user(conn, marie.id)
+        assert user is not None
+        api.lost_answers.add("createForumTopic")  # the first one's answer is lost
+        for n in range(10):
+            async with services.db.transaction() as conn:
+                draft = await drafts.start_draft(conn, marie.id, now)
+                await drafts.update_draft(
+                    conn, draft.id, now, field_id=field.id, subject=f"Demande {n}",
+                    description="Dix demandes d'un coup, et leurs sujets.",
+                    urgency=Urgency.NORMAL.value,
+                )  # fmt: skip
+            await file_draft(services, user, draft.id)
+        await bot.deliver()
+        posted = len(group.chat)
+        assert await group.service_messages() == 10  # the bot's own, ten in a row
+        assert len(group.chat) == posted  # no "you write too fast" in the group
+        clock.advance(seconds=10)
+        await bot.deliver()
+        assert len(group.topics("CREC")) == 10
+        assert all(thread is not None for _, thread, _ in await topic_rows(bot))
+        assert all(len(group.in_topic(t.thread_id)) == 1 for t in group.topics("CREC"))
