@@ -3,6 +3,7 @@ attachments included, with the reference on every message, and is kept on the ti
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,6 +37,12 @@ class Incoming:
     file_unique_id: str | None = None
     file_name: str | None = None
     file_size: int | None = None
+
+
+# Who else sees a relayed message, in its transaction: the ticket's topic in the team's group
+# (bot/together/topics.py), given the author, the message and its id on the ticket.
+MessageHook = Callable[[Connection, Services, Ticket, User, Incoming, int], Awaitable[None]]
+MESSAGE_HOOKS: list[MessageHook] = []
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,8 @@ async def _relay(
         await tickets.touch(conn, ticket.id, now)
         for (chat_id, language), header in zip(readers, headers, strict=True):
             await _send(conn, services, ticket, chat_id, language, header, incoming, message_id)
+        for hook in MESSAGE_HOOKS:
+            await hook(conn, services, ticket, author, incoming, message_id)
         current = await tickets.get_ticket(conn, ticket.id)
     services.wake_outbox()
     return Relayed(current)

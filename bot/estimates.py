@@ -13,7 +13,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext
 
 from bot import envelopes
-from bot.lifecycle import notify, send_card
+from bot.lifecycle import EVENT_HOOKS, notify, send_card
 from bot.logs import log_event
 from bot.rules.durations import format_duration
 from bot.rules.envelopes import covers, with_estimate
@@ -238,6 +238,8 @@ async def send_estimate(
                     lang, key, reference=after.reference, estimate=summary(estimate, lang)
                 ),
             )
+        for hook in EVENT_HOOKS:  # its team's topic
+            await hook(conn, services, after)
     services.wake_outbox()
     log_event(log, "ticket.estimate", ref=after.reference, user=user.id, status=after.status.value)
     return Done(after, estimate, approval_needed=needed)
@@ -301,6 +303,8 @@ async def decide_on(
             after = await tickets.get_ticket(conn, ticket.id)
             assert after is not None
             await _announce_decision(conn, services, after, estimate, user, approve, reason)
+            for hook in EVENT_HOOKS:
+                await hook(conn, services, after)
     except StaleTicket:
         return Done(ticket, refusal="wrong_state")
     services.wake_outbox()

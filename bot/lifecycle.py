@@ -5,6 +5,7 @@ close."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +32,11 @@ from storage.db import Connection
 from storage.models import OutboxStatus, Role, Ticket, TicketStatus, Urgency, User
 
 log = logging.getLogger(__name__)
+
+# Who else hears of what happened to a ticket, in its transaction (after its event is written):
+# its topic in the team's group (bot/together/topics.py).
+EventHook = Callable[[Connection, Services, Ticket], Awaitable[None]]
+EVENT_HOOKS: list[EventHook] = []
 
 AUTO_CLOSE_AFTER = timedelta(days=7)
 AUTO_CLOSE_EVERY = timedelta(hours=1)
@@ -126,6 +132,8 @@ async def apply(
     after = await tickets.get_ticket(conn, ticket.id)
     assert after is not None
     await _announce(conn, services, action, ticket, after, user, note)
+    for hook in EVENT_HOOKS:
+        await hook(conn, services, after)
     log_event(
         log,
         f"ticket.{action.value}",
@@ -383,6 +391,8 @@ async def log_time(
         await tickets.add_event(
             conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
         )
+        for hook in EVENT_HOOKS:
+            await hook(conn, services, ticket)
     crossed = over_run(logged + minutes, high, tolerance) and not over_run(logged, high, tolerance)
     return Outcome(ticket, unpriced=field.hourly_rate_cents == 0, over_run=crossed)
 

@@ -4,6 +4,7 @@ with its audit event and the outbox rows that announce it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 
 NEW_TICKET = "new_ticket"
 NEW_TICKET_FILE = "new_ticket_file"
+# Who else hears of a new ticket, in its transaction: its team's group (bot/together/topics.py).
+NewTicketHook = Callable[[Connection, Services, Ticket], Awaitable[None]]
+NEW_TICKET_HOOKS: list[NewTicketHook] = []
+# Whether a recipient (chat id) of a new ticket is told elsewhere instead of in private: a lead
+# who chose to be told in their team's group (`/notify group`, bot/together/teams.py).
+OfferFilter = Callable[[Connection, int, Ticket], Awaitable[bool]]
+OFFER_ELSEWHERE: list[OfferFilter] = []
 
 
 def message_payload(text: Html, markup: InlineKeyboardMarkup | None = None) -> dict[str, Any]:
@@ -193,6 +201,8 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
     if not await _field_leads(conn, services, ticket.field_id):
         offer |= {Relation.ADMIN}
     for chat_id, language in await recipients(conn, services, ticket.field_id):
+        if any([await elsewhere(conn, chat_id, ticket) for elsewhere in OFFER_ELSEWHERE]):
+            continue
         card = await lead_card(conn, ticket, language)
         await outbox.enqueue(
             conn,
@@ -219,6 +229,8 @@ async def _announce_new_ticket(conn: Connection, services: Services, ticket: Tic
                 now=now,
                 ticket_id=ticket.id,
             )
+    for hook in NEW_TICKET_HOOKS:
+        await hook(conn, services, ticket)
 
 
 async def lead_card(

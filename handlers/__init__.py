@@ -18,6 +18,7 @@ from handlers import (
     reports,
     start,
     statements,
+    teams,
     tickets,
     workflow,
 )
@@ -39,6 +40,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     statements.register(app)  # /statement
     governance.register(app)  # /report
     absences.register(app)  # /away, /back
+    teams.register(app)  # /teamgroup, and the topics of a team's group
     # Last group: whatever nothing above answered.
     fallback.register(app)
     app.add_error_handler(errors.on_error)

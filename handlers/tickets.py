@@ -18,6 +18,8 @@ from storage import conversation, people, tickets
 from storage.db import Connection
 from storage.models import Role, Ticket, User
 
+STAFF_ONLY = frozenset({"note"})  # events of a ticket's history its contact does not see
+
 PAGE = 20
 QUEUE_PAGE = 10
 HISTORY_PAGE = 10
@@ -295,6 +297,8 @@ async def history_page(
             names[person_id] = person.full_name if person else str(person_id)
     entries: list[tuple[object, Html]] = []
     for event in events:
+        if event.kind in STAFF_ONLY and user.role is Role.CONTACT:
+            continue  # the team's internal notes (issue 15) are never shown to the contact
         who = names.get(event.actor_id, "") if event.actor_id else t(language, "history.system")
         line = t(
             language,

@@ -45,6 +45,8 @@ async def _refresh_card(update: Update, context: Context, user: User, ticket_id:
     """Show the pressed card as the ticket now stands, with the buttons that now apply."""
     query = update.callback_query
     assert query is not None
+    if query.message is not None and query.message.chat.type != "private":
+        return  # a team's topic: its card is the team's, kept by bot/together/teams.py
     services = get_services(context)
     async with services.db.read() as conn:
         ticket = await tickets.get_ticket(conn, ticket_id)

@@ -391,3 +391,28 @@ class EnvelopeFacts(Record):
     used_minutes: int = 0
     used_cents: int = 0
     commitments: tuple[Commitment, ...] = ()
+
+
+class TeamGroup(Record):
+    """A forum supergroup that is the workspace of some fields (issue 15)."""
+
+    chat_id: int
+    title: str
+    language: str
+    linked_by: int
+    linked_at: datetime
+
+
+class TicketTopic(Record):
+    """A ticket's topic in its field's group: an intent until `thread_id` is recorded."""
+
+    id: int
+    ticket_id: int
+    chat_id: int
+    thread_id: int | None
+    shown_state: str
+    closed: bool
+    attempted_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    last_event_id: int = 0

@@ -433,8 +433,9 @@ def test_contact_files_a_request_with_a_file_and_the_lead_takes_it(
         "prise en charge par Louis Roy",
     ):
         assert expected in out, expected
-    # One copy, shown where the contact sent it and where the lead received it.
-    assert SAVED.findall(out) == [str(files / "statuts.pdf")] * 2
+    # One copy, shown where the contact sent it, where the lead received it, and in the legal
+    # team's topic (bot/tools/sandbox_group.py).
+    assert SAVED.findall(out) == [str(files / "statuts.pdf")] * 3
     assert (files / "statuts.pdf").read_bytes() == attachment.read_bytes()
     filed = re.search(r"Demande envoyée : (CREC-\d{4}-\d{4})", out)
     assert filed is not None

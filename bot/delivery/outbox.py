@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,11 @@ LANES = 16  # sends under way at once (different chats)
 MAX_ROUNDS = 1_000_000  # bounds the loops of drain(); each round moves at least one row
 IDLE_WAKE_SECONDS = 2.0
 REPORT = "delivery_report"
+
+# Methods other wings add (name → how to send a row): bot/together/topics.py's forum topics.
+# One returns the message id it sent (None: none), raises Postpone to try again soon.
+ExtraMethod = Callable[["Outbox", OutboxMessage, dict[str, Any]], Awaitable[int | None]]
+EXTRA_METHODS: dict[str, ExtraMethod] = {}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -215,7 +220,7 @@ class Outbox:
             )
             async with self.db.transaction() as conn:
                 await repo.retry_later(conn, row.id, when, f"{type(exc).__name__}: {exc}")
-        except _Postpone:
+        except Postpone:
             async with self.db.transaction() as conn:
                 await repo.retry_later(conn, row.id, now + backoff(0), "waiting for original")
         except TelegramError as exc:
@@ -230,6 +235,9 @@ class Outbox:
         if "reply_markup" in payload:
             payload["reply_markup"] = InlineKeyboardMarkup.de_json(payload["reply_markup"], None)
         message: Message | bool
+        extra = EXTRA_METHODS.get(row.method)
+        if extra is not None:
+            return await extra(self, row, payload)
         if row.method == "send_message":
             message = await self.bot.send_message(chat_id=row.chat_id, **payload)
         elif row.method == "send_document":
@@ -252,7 +260,7 @@ class Outbox:
         if original is None or original.status in {OutboxStatus.FAILED, OutboxStatus.BLOCKED}:
             raise TelegramError("the message to edit was never delivered")
         if original.status is OutboxStatus.PENDING:
-            raise _Postpone
+            raise Postpone
         if original.status is OutboxStatus.CANCELLED or original.message_id is None:
             raise TelegramError("the message to edit was not sent")
         edit = (
@@ -306,5 +314,6 @@ class Outbox:
         self.wake()
 
 
-class _Postpone(Exception):
-    """An edit whose original message is not sent yet."""
+class Postpone(Exception):
+    """A row that must wait a little: an edit whose original message is not sent yet, a post
+    in a topic not created yet."""

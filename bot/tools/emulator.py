@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.inbox import DurableQueue
 from bot.tools.fakeapi import Answer, FakeBotAPI, Sent
+from bot.tools.fakeforum import Group, Topic
 
 
 class Emulator:
@@ -57,6 +58,12 @@ class Emulator:
     ) -> Person:
         self.api.known_chats.add(user_id)
         return Person(self, user_id, first_name, last_name, username, language_code)
+
+    def group(self, chat_id: int, title: str, **state: Any) -> TeamGroup:
+        """A group the bot was added to (a forum supergroup where it is an administrator that
+        may manage topics, unless `state` says otherwise: bot/tools/fakeforum.py's `Group`)."""
+        self.api.add_group(chat_id, title, **state)
+        return TeamGroup(self, chat_id, title)
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Hand one update to the application, then deliver what it queued."""
@@ -245,3 +252,118 @@ class Person:
         await self.emulator.feed(update)
         self.last_answer = self.emulator.api.answers.get(update["callback_query"]["id"])
         return self.chat[before:]
+
+
+@dataclass
+class TeamGroup:
+    """A forum supergroup the bot was added to (bot/tools/fakeforum.py), and its people."""
+
+    emulator: Emulator
+    chat_id: int
+    title: str
+
+    @property
+    def state(self) -> Group:
+        """Telegram's side of the group: its type, the bot's rights, its topics."""
+        return self.emulator.api.groups[self.chat_id]
+
+    @property
+    def chat(self) -> list[Sent]:
+        """Every message of the bot in the group (all topics), oldest first."""
+        return self.emulator.api.chats[self.chat_id]
+
+    def topics(self, start: str = "") -> list[Topic]:
+        """The live topics whose name starts with `start`."""
+        return self.emulator.api.topic_named(self.chat_id, start)
+
+    def in_topic(self, thread_id: int) -> list[Sent]:
+        """The bot's messages in one topic, oldest first."""
+        return [m for m in self.chat if m.thread_id == thread_id]
+
+    def member(self, person: Person, status: str = "member") -> GroupMember:
+        """`person` in this group (member, administrator or creator of the group)."""
+        self.state.members[person.id] = status
+        return GroupMember(person, self)
+
+    async def service_messages(self) -> int:
+        """Hand the bot the service messages Telegram posted in groups (topic created, closed…)."""
+        api = self.emulator.api
+        updates, api.service_updates = api.service_updates, []
+        for update in updates:
+            await self.emulator.feed(update)
+        return len(updates)
+
+
+@dataclass
+class GroupMember:
+    """Someone writing in a team's group: in a topic, replying, pressing the buttons there."""
+
+    person: Person
+    group: TeamGroup
+
+    def _message(self, thread_id: int | None, reply_to: Sent | None, **content: Any) -> Any:
+        api = self.group.emulator.api
+        message: dict[str, Any] = {
+            "message_id": api.next_message_id(self.group.chat_id),
+            "date": int(time.time()),
+            "chat": api.chat_json(self.group.chat_id),
+            "from": self.person._user(),
+            **content,
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            # As Telegram does: a message in a topic answers the topic's first message, unless
+            # it is a reply to another one.
+            topic = api.groups[self.group.chat_id].topics.get(thread_id)
+            message["reply_to_message"] = {
+                "message_id": thread_id,
+                "date": int(time.time()),
+                "chat": message["chat"],
+                "message_thread_id": thread_id,
+                "is_topic_message": True,
+                "forum_topic_created": {
+                    "name": topic.name if topic else "?",
+                    "icon_color": 7322096,
+                },
+            }
+        if reply_to is not None:
+            message["reply_to_message"] = api._message_json(reply_to)
+        return message
+
+    async def send(
+        self, text: str, thread_id: int | None = None, reply_to: Sent | None = None
+    ) -> list[Sent]:
+        """Write in the group (in a topic); what the bot posted in the group meanwhile."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None and thread_id is None:
+            thread_id = reply_to.thread_id
+        before = len(self.group.chat)
+        await self.group.emulator.feed({"message": self._message(thread_id, reply_to, **content)})
+        return self.group.chat[before:]
+
+    async def click(self, label: str, message: Sent) -> list[Sent]:
+        """Press a button of a message of the bot in the group."""
+        data = message.button(label)
+        if data is None:
+            raise LookupError(f"no button {label!r} in message {message.message_id}")
+        return await self.press(data, message)
+
+    async def press(self, data: str, message: Sent) -> list[Sent]:
+        """Press any callback data (forged ones included) on a message in the group."""
+        emulator = self.group.emulator
+        query_id = emulator.next_query_id()
+        query = {
+            "id": query_id,
+            "from": self.person._user(),
+            "chat_instance": str(self.group.chat_id),
+            "data": data,
+            "message": emulator.api._message_json(message),
+        }
+        before = len(self.group.chat)
+        await emulator.feed({"callback_query": query})
+        self.person.last_answer = emulator.api.answers.get(query_id)
+        return self.group.chat[before:]

@@ -19,6 +19,8 @@ from typing import Any
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.tools.fakeforum import ForumError, ForumMixin
+
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "crec_intake_bot"
 TEXT_LIMIT = 4096
@@ -101,6 +103,7 @@ class Sent:
     edits: int = 0
     file_name: str | None = None  # a file the bot uploaded: its name and bytes
     content: bytes | None = None
+    thread_id: int | None = None  # the forum topic of a group it was posted in
 
     @property
     def text(self) -> str:
@@ -153,8 +156,11 @@ class Answer:
     show_alert: bool
 
 
-class FakeBotAPI(BaseRequest):
-    """Answers the Bot API in-process; records every call; can fail on demand."""
+class FakeBotAPI(ForumMixin, BaseRequest):
+    """Answers the Bot API in-process; records every call; can fail on demand. Groups and
+    forum topics: bot/tools/fakeforum.py."""
+
+    bot_id = BOT_ID
 
     def __init__(self, *, known_chats_only: bool = True) -> None:
         self.calls: list[Call] = []
@@ -168,6 +174,8 @@ class FakeBotAPI(BaseRequest):
             lambda: itertools.count(1)
         )
         self._file_ids = itertools.count(1)
+        self.lost_answers: set[str] = set()  # methods done, whose answer never comes back
+        self._init_forum()
 
     # -- BaseRequest ------------------------------------------------------------------------
 
@@ -219,9 +227,15 @@ class FakeBotAPI(BaseRequest):
             return failure.status, _error(failure.status, failure.description, extra)
         try:
             result = self._answer(method, params)
-        except _ApiError as exc:
+        except (_ApiError, ForumError) as exc:
             call.error = f"{exc.status}: {exc.description}"
-            return exc.status, _error(exc.status, exc.description)
+            retry = getattr(exc, "retry_after", None)
+            extra = {"retry_after": retry} if retry else None
+            return exc.status, _error(exc.status, exc.description, extra)
+        if method in self.lost_answers:  # done, but the answer is lost (as in a crash)
+            self.lost_answers.discard(method)
+            call.error = "answer lost"
+            raise TimedOut("fake answer lost")
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- failing on demand ------------------------------------------------------------------
@@ -335,7 +349,8 @@ class FakeBotAPI(BaseRequest):
             raise _ApiError(400, "Bad Request: message is too long")
         return text if parse_mode == "HTML" else _escape(text)
 
-    def _store(self, sent: Sent) -> dict[str, Any]:
+    def _store(self, sent: Sent, params: dict[str, Any]) -> dict[str, Any]:
+        sent.thread_id = self.check_group_send(sent.chat_id, params)
         self.chats[sent.chat_id].append(sent)
         return self._message_json(sent)
 
@@ -343,9 +358,12 @@ class FakeBotAPI(BaseRequest):
         message: dict[str, Any] = {
             "message_id": sent.message_id,
             "date": int(time.time()),
-            "chat": {"id": sent.chat_id, "type": "private", "first_name": "Person"},
+            "chat": self.chat_json(sent.chat_id),
             "from": self._api_getMe({}),
         }
+        if sent.thread_id is not None:
+            message["message_thread_id"] = sent.thread_id
+            message["is_topic_message"] = True
         if sent.kind == "text":
             message["text"] = html_to_text(sent.html)
         else:
@@ -370,7 +388,7 @@ class FakeBotAPI(BaseRequest):
         html = self._check_text(str(params["text"]), params.get("parse_mode"), TEXT_LIMIT)
         markup = self._check_markup(params)
         sent = Sent(chat_id, self.next_message_id(chat_id), "text", html, markup)
-        return self._store(sent)
+        return self._store(sent, params)
 
     def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat_id = self._chat(params)
@@ -389,7 +407,7 @@ class FakeBotAPI(BaseRequest):
         )
         if upload is not None:
             sent.file_name, sent.content = upload.file_name, upload.content
-        return self._store(sent)
+        return self._store(sent, params)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(params, "document")

@@ -46,6 +46,7 @@ from bot.tools.demo import (
 )
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
+from bot.tools.sandbox_group import GROUP_HELP, GroupSeat
 from bot.tools.savedfiles import SavedFiles, placeholder_png
 from bot.tools.terminal import LineSource, line_source, render_html, use_color
 from storage.models import TicketStatus
@@ -115,6 +116,7 @@ class Sandbox:
         # When each persona last received something: `/as lead` goes to the latest one.
         self._ticks = itertools.count(1)
         self._last_received: dict[str, int] = {}
+        self.group = GroupSeat(emulator, self.persons)  # the team's group (sandbox_group.py)
 
     @property
     def person(self) -> Person:
@@ -123,7 +125,8 @@ class Sandbox:
 
     def prompt(self) -> str:
         """What the input line starts with: the persona being played."""
-        return self._paint("1;35", f"[{self.current.key}]") + " > "
+        who = self.group.label if self.group.active else self.current.key
+        return self._paint("1;35", f"[{who}]") + " > "
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -202,11 +205,13 @@ class Sandbox:
                 self.say(self._paint("1;33", f"── to {persona.label} ──"))
             for sent, edited in fresh:
                 self.show_message(sent, edited=edited)
+        self.group.show_new(self.say, self._paint, self.show_message)
 
     def forget_all(self) -> None:
         """Take everything in the chats as already shown (the seeding is not the session)."""
         for persona in PERSONAS:
             self._fresh(persona)
+        self.group.fresh()
         self._last_received.clear()
 
     # -- demo data ------------------------------------------------------------------------------
@@ -239,8 +244,13 @@ class Sandbox:
             return False
         elif command == "/sandbox":
             self.help()
+        elif command == "/as" and rest.lower() == "group":  # their private chat is yours too
+            self.current = self.group.enter(self.note)
         elif command == "/as":
+            self.group.active = False
             self.switch(rest)
+        elif self.group.active and command not in {"/file", "/photo", "/sticker"}:
+            await self.group.handle(text, self.say)
         elif command == "/file":
             await self.send_file(rest)
         elif command == "/photo":
@@ -263,6 +273,7 @@ class Sandbox:
         """The banner, the rarer commands, and the bot's command menu of this persona."""
         self.say(self.banner())
         self.say(HELP_MORE)
+        self.say(GROUP_HELP)
         commands = self.emulator.api.commands
         menu = commands.get(f"chat:{self.current.user_id}:") or commands.get("default::") or []
         if menu:
@@ -429,6 +440,7 @@ async def session(
         sandbox.say(STARTING)
         now = datetime.now(UTC)
         summary = await sandbox.seed(now)
+        await sandbox.group.link()  # the legal team's group: new legal requests open topics
         await emulator.deliver()  # whatever an earlier session of this database left queued
         sandbox.forget_all()
         today = now.astimezone(settings.tz).date()

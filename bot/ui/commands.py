@@ -8,7 +8,7 @@ from storage.models import Role
 EVERYONE = ("start", "help", "language", "cancel")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: ("new", "mytickets", "ticket"),
-    Role.LEAD: ("queue", "ticket", "log", "estimate", "away", "back"),
+    Role.LEAD: ("queue", "ticket", "log", "estimate", "notify", "away", "back"),
     Role.ADMIN: (
         "queue",
         "ticket",
@@ -50,7 +50,10 @@ STEPS = ("step_federation", "step_rates", "step_invites")
 GENERAL = ("language", "help", "cancel", "start")
 HELP_SECTIONS: dict[Role, HelpSections] = {
     Role.LEAD: (
-        ("daily", ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate")),
+        (
+            "daily",
+            ("buttons", "reply_to_contact", "queue", "ticket_staff", "log", "estimate", "notify"),
+        ),
         ("absence", ("away", "back")),
         ("general", GENERAL),
     ),
@@ -82,6 +85,7 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
                 "domain",
                 "sla",
                 "away_admin",
+                "teamgroup",  # sent in the team's group, not in the menu
             ),
         ),
         ("general", GENERAL),
