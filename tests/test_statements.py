@@ -18,7 +18,8 @@ from bot.clock import ManualClock
 from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
-from storage import people
+from storage import people, tickets
+from storage.models import TicketStatus
 from tests import admin_helpers as h
 from tests import flows
 from tests.conftest import make_settings
@@ -216,3 +217,57 @@ async def test_billing_sets_the_approved_estimate_beside_the_actual(bot: Emulato
     assert money(t1[8]) == Decimal("600.00") and money(t1[9]) == Decimal("380.41")
     assert t2[1] == "CREC-2026-0002" and t2[4] is None and t2[8] is None
     assert_headers_fit(sheet, start + 2)
+
+
+async def _move(bot: Emulator, ticket_id: int, to: TicketStatus, kind: str) -> None:
+    """A ticket moved on at the clock's time, with its audit event (as /resolve writes it)."""
+    now = bot.services.clock.now()
+    async with bot.services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        assert ticket is not None and await tickets.set_status(conn, ticket, to, now)
+        await tickets.add_event(
+            conn,
+            ticket_id=ticket_id,
+            actor_id=None,
+            kind=kind,
+            from_status=ticket.status,
+            to_status=to,
+            note=None,
+            now=now,
+        )
+
+
+async def test_a_past_statement_shows_the_envelope_as_it_stood_at_the_months_end(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(datetime(2026, 10, 1, 9, tzinfo=MONTREAL))
+    async with Emulator.running(make_settings(tmp_path), clock=clock, api=FakeBotAPI()) as bot:
+        who = await members(bot)  # legal at 100 $/h
+        await who.boss.send("/envelope CQCH 2026 2000$")
+        t1, t2, t3 = await request(bot, who), await request(bot, who), await request(bot, who)
+        at(clock, datetime(2026, 10, 5, 10, tzinfo=MONTREAL))
+        await approve(bot, t1, 360, 10000)  # up to 6 h, 600,00 $
+        await log(bot, who, t1, date(2026, 10, 20), 95)  # 158,33 $
+        at(clock, datetime(2026, 10, 10, 10, tzinfo=MONTREAL))
+        await approve(bot, t3, 120, 10000)  # 200,00 $, but resolved before the month's end
+        at(clock, datetime(2026, 10, 25, 10, tzinfo=MONTREAL))
+        await _move(bot, t3, TicketStatus.RESOLVED, "resolve")
+        # November changes October's estimates' state today, not October's statement.
+        at(clock, datetime(2026, 11, 3, 10, tzinfo=MONTREAL))
+        await approve(bot, t2, 180, 10000)  # 300,00 $
+        at(clock, datetime(2026, 11, 10, 10, tzinfo=MONTREAL))
+        await approve(bot, t1, 600, 10000)  # t1 revised: up to 10 h, 1 000,00 $
+        await log(bot, who, t1, date(2026, 11, 12), 60)  # 100,00 $
+        at(clock, datetime(2026, 11, 15, 10, tzinfo=MONTREAL))
+        await _move(bot, t3, TicketStatus.IN_PROGRESS, "reopen")
+        at(clock, datetime(2026, 12, 2, 10, tzinfo=MONTREAL))
+        [october] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-10"))
+        # End of October: 158,33 $ used; t1's 600,00 $ less 158,33 $ committed (441,67 $);
+        # t3 resolved then, t2 not yet approved: 1 400,00 $ left, 600 of 2 000, 30 %.
+        line = "toutes les expertises 2 000,00 $ 158,33 $ 441,67 $ 1 400,00 $ 30 %"
+        assert line in pdf_of(october), pdf_of(october)
+        [november] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-11"))
+        # End of November: 258,33 $ used; t1 1 000,00 − 258,33 = 741,67 $, t2 300,00 $, t3
+        # reopened 200,00 $: 1 241,67 $ committed, 500,00 $ left, 75 %.
+        line = "toutes les expertises 2 000,00 $ 258,33 $ 1 241,67 $ 500,00 $ 75 %"
+        assert line in pdf_of(november), pdf_of(november)
