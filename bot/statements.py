@@ -3,9 +3,15 @@ database, its PDF (bot/documents, rendered in a worker thread), and the job that
 federation's managers the previous month's on the first business day of the month.
 
 A PDF is bytes, which the outbox (JSON payloads) does not hold: statements are sent directly,
-with the quick retry every direct call has (bot/delivery/retry.py), and recorded as sent once
-every manager has it (or cannot be reached for good, a 403 or a 400). A passing failure leaves
-the month unrecorded, to be tried again at the next check.
+with the quick retry every direct call has (bot/delivery/retry.py). Each manager's is recorded
+(storage/migrations/0010): 'sending' committed before the send, then 'sent', 'blocked' (a 403:
+the person is marked blocked, as the outbox does, and not tried again) or 'failed' (a 400). A
+passing failure (5xx, timeout, 429) forgets the row, to be tried at the next check, for that
+manager only. The federation's month is recorded as sent once every manager's is settled.
+
+At most once: a crash between the send and its record leaves 'sending', which is not sent
+again. A statement is a document of account; two copies of it are the double the project
+promises against, while a missed one is not lost: the manager gets it with /statement.
 """
 
 from __future__ import annotations
@@ -171,22 +177,40 @@ async def _send_to_managers(
             for language in {m.language for m in managers}
         }
     complete = True
+    month = period.label
     for manager in managers:
+        async with services.db.read() as conn:
+            done = await repo.delivery_status(conn, federation_id, month, manager.id)
+        if done is not None:  # sent, blocked, failed, or interrupted by a crash: not again
+            if done == "sending":
+                log_event(log, "statement.unsure", logging.WARNING, chat=manager.id, month=month)
+            continue
+        async with services.db.transaction() as conn:  # the intent, committed before the send
+            await repo.record_delivery(
+                conn, federation_id, month, manager.id, "sending", services.clock.now()
+            )
+        outcome: str | None = "sent"
         try:
             data = by_language[manager.language]
             await send_statement(bot, manager.id, data, manager.language, "statement.monthly")
-        except (Forbidden, BadRequest) as exc:  # for good: not retried
+        except Forbidden:  # the manager blocked the bot: recorded, not retried
+            outcome = "blocked"
+            log_event(log, "statement.blocked", logging.WARNING, chat=manager.id)
+            async with services.db.transaction() as conn:
+                await people.mark_blocked(conn, manager.id, services.clock.now())
+        except BadRequest as exc:  # for good: not retried
+            outcome = "failed"
             log_event(
-                log,
-                "statement.undeliverable",
-                logging.WARNING,
-                chat=manager.id,
-                error=type(exc).__name__,
+                log, "statement.undeliverable", logging.WARNING, chat=manager.id, error=str(exc)
             )
-        except TelegramError as exc:
-            complete = False
+        except TelegramError as exc:  # passing (5xx, timeout, 429): tried at the next check
+            outcome, complete = None, False
             log_event(
                 log, "statement.retry", logging.WARNING, chat=manager.id, error=type(exc).__name__
+            )
+        async with services.db.transaction() as conn:
+            await repo.record_delivery(
+                conn, federation_id, month, manager.id, outcome, services.clock.now()
             )
     if not complete:
         return False

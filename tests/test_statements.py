@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
-from storage import people, tickets
+from storage import people, statements, tickets
 from storage.models import TicketStatus
 from tests import admin_helpers as h
 from tests import flows
@@ -271,3 +271,40 @@ async def test_a_past_statement_shows_the_envelope_as_it_stood_at_the_months_end
         # reopened 200,00 $: 1 241,67 $ committed, 500,00 $ left, 75 %.
         line = "toutes les expertises 2 000,00 $ 258,33 $ 1 241,67 $ 500,00 $ 75 %"
         assert line in pdf_of(november), pdf_of(november)
+
+
+async def test_a_blocked_manager_is_marked_and_the_others_get_it_once(bot: Emulator) -> None:
+    who = await members(bot)
+    paul = await flows.contact(bot, who.boss, 2006, "Paul")  # a second CQCH manager
+    async with bot.services.db.transaction() as conn:
+        assert await people.set_manager(conn, paul.id, True)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    bot.api.fail("sendDocument", chat_id=paul.id, status=403)
+    # Gisèle's fails for a passing reason past the quick retries: hers alone is tried again.
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=502, times=3)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele) and not documents(paul)
+    async with bot.services.db.read() as conn:
+        blocked = await people.get_user(conn, paul.id)
+    assert blocked is not None and blocked.blocked_at is not None
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert len(documents(who.gisele)) == 1 and not documents(paul)
+    sends = [c for c in bot.api.calls if c.method == "sendDocument"]
+    assert [c.params["chat_id"] for c in sends].count(paul.id) == 1  # not retried
+    assert [c.params["chat_id"] for c in sends].count(who.gisele.id) == 4  # 3 failed, 1 sent
+
+
+async def test_a_send_interrupted_before_its_record_is_not_sent_again(bot: Emulator) -> None:
+    who = await members(bot)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    async with bot.services.db.transaction() as conn:  # as a crash after the send leaves it
+        await statements.record_delivery(
+            conn, 1, "2026-11", who.gisele.id, "sending", bot.services.clock.now()
+        )
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert not documents(who.gisele)  # at most once: she asks /statement for it
