@@ -123,3 +123,12 @@ async def test_without_a_manager_the_contact_lists_hers(bot: Emulator) -> None:
     replies = await marie.send("/approvals")
     assert ref in replies[-1].text and replies[-1].button("Approuver")
     assert "/approvals" in (await marie.send("/help"))[-1].text
+
+
+async def test_in_english(bot: Emulator) -> None:
+    boss, _, _, _ = await flows.world(bot)
+    lead = await flows.lead(bot, boss, 3004, "Ann", "legal", language_code="en")
+    replies = await lead.send("/approvals")
+    assert "/approvals is for their managers" in replies[-1].text
+    replies = await boss.send("/approvals")
+    assert "Aucune estimation n'attend votre décision." in replies[-1].text
