@@ -338,16 +338,9 @@ async def _announce_decision(
         return Html(f"{text}\n{render.quote(reason)}") if reason else text
 
     if lead_id != decider.id:
-        await _send_lead_card(conn, services, ticket, lead_id, "estimate_decided", words)
+        await send_card(conn, services, ticket, lead_id, "estimate_decided", words)
     if ticket.contact_id != decider.id:
         await notify(conn, services, ticket.contact_id, ticket, "estimate_decided", words)
-
-
-async def _send_lead_card(
-    conn: Connection, services: Services, ticket: Ticket, lead_id: int, purpose: str, header: Any
-) -> None:
-    """The lead's card under `header(language)`, with the buttons that now apply."""
-    await send_card(conn, services, ticket, lead_id, purpose, header)
 
 
 # -- over-run ---------------------------------------------------------------------------------
