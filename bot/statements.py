@@ -25,6 +25,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot.delivery.outbox import REPORT
 from bot.documents.data import EntryLine, Member, RequestLine, StatementData
 from bot.documents.data import Estimate as EstimateLine
 from bot.documents.statement import statement_pdf
@@ -35,10 +36,10 @@ from bot.rules.service_levels import calendar_for
 from bot.services import Services, get_services
 from bot.ui.i18n import plain, t
 from storage import envelopes as envelopes_repo
-from storage import estimates, people
+from storage import estimates, outbox, people
 from storage import statements as repo
 from storage.db import Connection
-from storage.models import Federation
+from storage.models import Federation, User
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +197,7 @@ async def _send_to_managers(
         except Forbidden:  # the manager blocked the bot: recorded, not retried
             outcome = "blocked"
             log_event(log, "statement.blocked", logging.WARNING, chat=manager.id)
-            async with services.db.transaction() as conn:
-                await people.mark_blocked(conn, manager.id, services.clock.now())
+            await _blocked(services, manager, federation, period)
         except BadRequest as exc:  # for good: not retried
             outcome = "failed"
             log_event(
@@ -218,6 +218,36 @@ async def _send_to_managers(
         return await envelopes_repo.mark_statement_sent(
             conn, federation_id, period.label, services.clock.now()
         )
+
+
+async def _blocked(
+    services: Services, manager: User, federation: Federation, period: Period
+) -> None:
+    """Mark the manager blocked, as the outbox does for a 403, and tell the admins."""
+    now = services.clock.now()
+    settings = services.settings
+    async with services.db.transaction() as conn:
+        await people.mark_blocked(conn, manager.id, now)
+        for admin_id, language in await people.admins_to_tell(
+            conn, settings.admin_ids, settings.default_language
+        ):
+            text = t(
+                language,
+                "statement.blocked",
+                name=manager.full_name,
+                code=federation.code,
+                period=describe(period, language),
+                month=period.label,
+            )
+            await outbox.enqueue(
+                conn,
+                chat_id=admin_id,
+                method="send_message",
+                payload={"text": text, "parse_mode": "HTML"},
+                purpose=REPORT,
+                now=now,
+            )
+    services.wake_outbox()
 
 
 async def _run(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -289,6 +289,12 @@ async def test_a_blocked_manager_is_marked_and_the_others_get_it_once(bot: Emula
     async with bot.services.db.read() as conn:
         blocked = await people.get_user(conn, paul.id)
     assert blocked is not None and blocked.blocked_at is not None
+    await bot.deliver()
+    assert who.boss.chat[-1].text == (
+        "⚠️ Paul Tremblay a bloqué le bot : le relevé de CQCH pour novembre 2026 n'a pas pu lui"
+        " être remis. Il n'est pas renvoyé ; quand le bot sera débloqué, Paul Tremblay pourra"
+        " l'obtenir avec /statement 2026-11."
+    )
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert await check_statements(bot.services, bot.app.bot) == 0
     assert len(documents(who.gisele)) == 1 and not documents(paul)
