@@ -314,3 +314,18 @@ async def test_a_send_interrupted_before_its_record_is_not_sent_again(bot: Emula
         )
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert not documents(who.gisele)  # at most once: she asks /statement for it
+
+
+async def test_a_timeout_or_a_long_flood_wait_gives_one_delivery_later(bot: Emulator) -> None:
+    who = await members(bot)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, timeout=True, times=3)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=429, retry_after=60)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele)
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert len(documents(who.gisele)) == 1
