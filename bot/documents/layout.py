@@ -273,9 +273,22 @@ class Document(FPDF):
         return bytes(self.output())
 
 
-def envelopes(document: Document, lines: Sequence[EnvelopeLine], language: str) -> None:
-    """The envelopes of the year (under the caller's heading): allotted, used, committed,
-    remaining, and the share used or committed."""
+def envelopes(
+    document: Document, lines: Sequence[EnvelopeLine], last_day: date, language: str
+) -> None:
+    """The envelopes of the year to `last_day` (the statement's and the report's), under
+    their heading: allotted, used, committed, remaining, and the share used or committed.
+    Nothing when there are none."""
+    if not lines:
+        return
+    document.heading(
+        text(
+            language,
+            "document.envelopes_to_date",
+            year=last_day.year,
+            day=day(last_day, language),
+        )
+    )
     document.grid(
         Grid(
             header=[

@@ -83,16 +83,7 @@ def governance_report_pdf(data: ReportData, language: str) -> bytes:
         document.note(text(language, "document.no_requests"))
     _chart_section(document, data, language)
     _estimates(document, data, language)
-    if data.envelopes:
-        document.heading(
-            text(
-                language,
-                "document.envelopes_to_date",
-                year=data.period.first.year,
-                day=day(last_day, language),
-            )
-        )
-        envelopes(document, data.envelopes, language)
+    envelopes(document, data.envelopes, last_day, language)
     document.note(text(language, "document.report_note"))
     return document.pdf()
 

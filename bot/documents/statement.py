@@ -103,16 +103,7 @@ def statement_pdf(data: StatementData, language: str) -> bytes:
         _entries(document, data.entries, sums, language)
     else:
         document.note(text(language, "document.no_time", period=period))
-    if data.envelopes:
-        document.heading(
-            text(
-                language,
-                "document.envelopes_to_date",
-                year=data.period.first.year,
-                day=day(last_day, language),
-            )
-        )
-        envelopes(document, data.envelopes, language)
+    envelopes(document, data.envelopes, last_day, language)
     document.note(text(language, "document.statement_note"))
     return document.pdf()
 
