@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib.util import find_spec
@@ -28,6 +28,7 @@ from fpdf.fonts import TTFFont
 from bot.documents.data import EnvelopeLine
 from bot.rules.durations import format_duration
 from bot.rules.money import dollars, money
+from bot.rules.periods import Period
 from bot.ui.i18n import LOCALES, format_day, plain, t, tn
 
 FONT = "DejaVu"
@@ -271,6 +272,36 @@ class Document(FPDF):
         """The finished document."""
         self.str_alias_nb_pages = PAGES  # on, for output() to put the number in the footers
         return bytes(self.output())
+
+
+def labels(
+    document: Document,
+    consortium: str,
+    reader: tuple[str, str],
+    period: Period,
+    produced: date,
+    language: str,
+) -> date:
+    """A document's opening labels: from the Consortium, to `reader` (label, name), the
+    period's first and last days, the day it was produced; the period's last day."""
+    last_day = period.after - timedelta(days=1)
+    document.labels(
+        [
+            (text(language, "document.from"), clean(consortium, 200)),
+            reader,
+            (
+                text(language, "document.period"),
+                text(
+                    language,
+                    "document.period_span",
+                    first=day(period.first, language),
+                    last=day(last_day, language),
+                ),
+            ),
+            (text(language, "document.produced"), day(produced, language)),
+        ]
+    )
+    return last_day
 
 
 def envelopes(
