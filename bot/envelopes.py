@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.documents.data import EnvelopeLine
 from bot.rules.durations import format_duration
-from bot.rules.envelopes import Usage, envelopes_for, new_alerts, usage
+from bot.rules.envelopes import Usage, commitments_at, envelopes_for, new_alerts, usage
 from bot.rules.money import dollars, money
 from bot.rules.periods import Period
 from bot.services import Services, get_services
@@ -60,11 +60,14 @@ async def envelope_lines(
     language: str,
 ) -> tuple[EnvelopeLine, ...]:
     """The federation's envelopes of the period's year, used up to the end of the period (for
-    the statement and the governance report)."""
+    the statement and the governance report), committed as of that end too."""
+    _, end = period.bounds(services.settings.tz)
     lines: list[EnvelopeLine] = []
     for envelope in await repo.federation_envelopes(conn, federation.id, period.first.year):
         minutes, cents = await used_before(conn, envelope, period.after)
-        facts = await repo.envelope_facts(conn, envelope, services.settings.tz)
+        history = await repo.envelope_history(conn, envelope, services.settings.tz)
+        # Committed as it stood at the period's end, not as the estimates stand today.
+        committed = commitments_at(history, end, period.after)
         hours = envelope.kind is EnvelopeKind.HOURS
         lines.append(
             EnvelopeLine(
@@ -72,7 +75,7 @@ async def envelope_lines(
                 kind="hours" if hours else "dollars",
                 amount=envelope.amount,
                 used=minutes if hours else cents,
-                committed=usage(envelope, facts).committed,
+                committed=Usage(envelope, 0, committed).committed,
             )
         )
     return tuple(lines)

@@ -14,8 +14,18 @@ from telegram.ext import Application, ContextTypes
 
 from bot.logs import log_event
 from bot.rules.durations import format_duration
-from bot.rules.estimates import over_run
-from bot.rules.workflow import Action, Actor, Refusal, Relation, decide, log_blocker, relations
+from bot.rules.estimates import approvers, over_run
+from bot.rules.workflow import (
+    Action,
+    Actor,
+    Refusal,
+    Relation,
+    decide,
+    decide_drop,
+    droppable,
+    log_blocker,
+    relations,
+)
 from bot.services import Services, get_services
 from bot.tickets import (
     NEW_TICKET,
@@ -144,6 +154,48 @@ async def apply(
     return Outcome(after)
 
 
+async def drop(services: Services, user: User, ticket_id: int, note: str) -> Outcome:
+    """The lead holding a request (or an admin) cancels it, with a note, while its latest
+    estimate stands refused (bot.rules.workflow.decide_drop); refusal `not_refused` if not."""
+    async with services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return Outcome(None, "unknown")
+        latest = await estimates.latest_estimate(conn, ticket.id)
+        try:
+            decide_drop(ticket, await relation_to(conn, user, ticket), latest)
+        except Refusal as refusal:
+            return Outcome(ticket, refusal.reason)
+        outcome = await apply(conn, services, user, ticket, Action.DROP, note=note)
+    services.wake_outbox()
+    return outcome
+
+
+async def _announce_drop(
+    conn: Connection, services: Services, ticket: Ticket, actor: User | None, note: str | None
+) -> None:
+    """The contact, the federation's approvers and the lead (if someone else did it) are told
+    that the request was cancelled after its estimate's refusal, and why."""
+    managers = await people.managers_of(conn, ticket.federation_id)
+    told = {ticket.contact_id, *approvers(ticket, (m.id for m in managers))}
+    if ticket.assignee_id:
+        told.add(ticket.assignee_id)
+    who = render.person(actor) if actor else Html("—")
+    words = note or ""
+    for person_id in sorted(told - {actor.id if actor else None}):
+        await notify(
+            conn,
+            services,
+            person_id,
+            ticket,
+            "dropped",
+            lambda lang: Html(
+                f"{t(lang, 'notify.dropped', reference=ticket.reference, who=who)}"
+                f"\n{render.quote(words)}"
+            ),
+        )
+
+
 # -- announcements ----------------------------------------------------------------------------
 
 
@@ -264,6 +316,8 @@ async def _announce(
         )
     elif action is Action.CANCEL:  # not taken yet: withdraw the offers
         await _withdraw_offers(conn, services, after, keep=None)
+    elif action is Action.DROP:
+        await _announce_drop(conn, services, after, actor, note)
     elif action is Action.AUTO_CLOSE:
         await notify(
             conn,
@@ -326,11 +380,13 @@ async def send_card(
     card = await lead_card(conn, ticket, reader.language, services.today())
     if header is not None:
         card = Html(f"{header(reader.language)}\n\n{card}")
+    drop = droppable(ticket, who, await estimates.latest_estimate(conn, ticket.id))
+    markup = keyboards.lead_actions(ticket, who, reader.language, drop=drop)
     await outbox.enqueue(
         conn,
         chat_id=chat_id,
         method="send_message",
-        payload=message_payload(card, keyboards.lead_actions(ticket, who, reader.language)),
+        payload=message_payload(card, markup),
         purpose=purpose,
         now=services.clock.now(),
         ticket_id=ticket.id,

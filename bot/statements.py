@@ -3,9 +3,15 @@ database, its PDF (bot/documents, rendered in a worker thread), and the job that
 federation's managers the previous month's on the first business day of the month.
 
 A PDF is bytes, which the outbox (JSON payloads) does not hold: statements are sent directly,
-with the quick retry every direct call has (bot/delivery/retry.py), and recorded as sent once
-every manager has it (or cannot be reached for good, a 403 or a 400). A passing failure leaves
-the month unrecorded, to be tried again at the next check.
+with the quick retry every direct call has (bot/delivery/retry.py). Each manager's is recorded
+(storage/migrations/0010): 'sending' committed before the send, then 'sent', 'blocked' (a 403:
+the person is marked blocked, as the outbox does, and not tried again) or 'failed' (a 400). A
+passing failure (5xx, timeout, 429) forgets the row, to be tried at the next check, for that
+manager only. The federation's month is recorded as sent once every manager's is settled.
+
+At most once: a crash between the send and its record leaves 'sending', which is not sent
+again. A statement is a document of account; two copies of it are the double the project
+promises against, while a missed one is not lost: the manager gets it with /statement.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot.delivery.outbox import REPORT
 from bot.documents.data import EntryLine, Member, RequestLine, StatementData
 from bot.documents.data import Estimate as EstimateLine
 from bot.documents.statement import statement_pdf
@@ -29,10 +36,10 @@ from bot.rules.service_levels import calendar_for
 from bot.services import Services, get_services
 from bot.ui.i18n import plain, t
 from storage import envelopes as envelopes_repo
-from storage import estimates, people
+from storage import estimates, outbox, people
 from storage import statements as repo
 from storage.db import Connection
-from storage.models import Federation
+from storage.models import Federation, User
 
 log = logging.getLogger(__name__)
 
@@ -171,22 +178,39 @@ async def _send_to_managers(
             for language in {m.language for m in managers}
         }
     complete = True
+    month = period.label
     for manager in managers:
+        async with services.db.read() as conn:
+            done = await repo.delivery_status(conn, federation_id, month, manager.id)
+        if done is not None:  # sent, blocked, failed, or interrupted by a crash: not again
+            if done == "sending":
+                log_event(log, "statement.unsure", logging.WARNING, chat=manager.id, month=month)
+            continue
+        async with services.db.transaction() as conn:  # the intent, committed before the send
+            await repo.record_delivery(
+                conn, federation_id, month, manager.id, "sending", services.clock.now()
+            )
+        outcome: str | None = "sent"
         try:
             data = by_language[manager.language]
             await send_statement(bot, manager.id, data, manager.language, "statement.monthly")
-        except (Forbidden, BadRequest) as exc:  # for good: not retried
+        except Forbidden:  # the manager blocked the bot: recorded, not retried
+            outcome = "blocked"
+            log_event(log, "statement.blocked", logging.WARNING, chat=manager.id)
+            await _blocked(services, manager, federation, period)
+        except BadRequest as exc:  # for good: not retried
+            outcome = "failed"
             log_event(
-                log,
-                "statement.undeliverable",
-                logging.WARNING,
-                chat=manager.id,
-                error=type(exc).__name__,
+                log, "statement.undeliverable", logging.WARNING, chat=manager.id, error=str(exc)
             )
-        except TelegramError as exc:
-            complete = False
+        except TelegramError as exc:  # passing (5xx, timeout, 429): tried at the next check
+            outcome, complete = None, False
             log_event(
                 log, "statement.retry", logging.WARNING, chat=manager.id, error=type(exc).__name__
+            )
+        async with services.db.transaction() as conn:
+            await repo.record_delivery(
+                conn, federation_id, month, manager.id, outcome, services.clock.now()
             )
     if not complete:
         return False
@@ -194,6 +218,36 @@ async def _send_to_managers(
         return await envelopes_repo.mark_statement_sent(
             conn, federation_id, period.label, services.clock.now()
         )
+
+
+async def _blocked(
+    services: Services, manager: User, federation: Federation, period: Period
+) -> None:
+    """Mark the manager blocked, as the outbox does for a 403, and tell the admins."""
+    now = services.clock.now()
+    settings = services.settings
+    async with services.db.transaction() as conn:
+        await people.mark_blocked(conn, manager.id, now)
+        for admin_id, language in await people.admins_to_tell(
+            conn, settings.admin_ids, settings.default_language
+        ):
+            text = t(
+                language,
+                "statement.blocked",
+                name=manager.full_name,
+                code=federation.code,
+                period=describe(period, language),
+                month=period.label,
+            )
+            await outbox.enqueue(
+                conn,
+                chat_id=admin_id,
+                method="send_message",
+                payload={"text": text, "parse_mode": "HTML"},
+                purpose=REPORT,
+                now=now,
+            )
+    services.wake_outbox()
 
 
 async def _run(context: CallbackContext[Any, Any, Any, Any]) -> None:

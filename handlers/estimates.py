@@ -1,10 +1,12 @@
 """Estimates and their approval from Telegram: `/estimate`, the card's *Estimate* button (the
-hours it then waits for), and the approvers' *Approve*, *Refuse* (a reason) and *Ask a question*
-(use cases: bot/estimates.py; rules: bot/rules/estimates.py, bot/rules/workflow.py)."""
+hours it then waits for), the approvers' *Approve*, *Refuse* (a reason) and *Ask a question*,
+`/approvals` (what awaits their decision), and the lead's answer to a question and *Cancel the
+request* after a refusal (a note) (use cases: bot/estimates.py, bot/lifecycle.py; rules:
+bot/rules/estimates.py, bot/rules/workflow.py)."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -14,24 +16,42 @@ from telegram.ext import (
     filters,
 )
 
-from bot.estimates import Done, ask_lead, decide_on, may_decide, send_estimate, summary
-from bot.lifecycle import Outcome
+from bot.estimates import (
+    Answer,
+    Done,
+    answer_approver,
+    approval_card,
+    approver_ids,
+    ask_lead,
+    decide_on,
+    may_answer,
+    may_decide,
+    send_estimate,
+    summary,
+)
+from bot.lifecycle import Outcome, drop
 from bot.rules.estimates import BadEstimate, split_estimate
 from bot.rules.forms import has_visible_text
-from bot.services import get_services
-from bot.tickets import visible_ticket
+from bot.rules.workflow import Refusal, decide_drop
+from bot.services import Services, get_services
+from bot.tickets import relation_to, visible_ticket
 from bot.ui import callbacks as cb
-from bot.ui import render
-from bot.ui.i18n import t
+from bot.ui import keyboards, render
+from bot.ui.i18n import Html, t, tn
 from handlers.common import PRIVATE, Context, current_member, drop_buttons, members, refuse, reply
 from handlers.workflow import NOTE_MAX, explain
-from storage import conversation, tickets
+from storage import conversation, people, tickets
 from storage import estimates as repo
-from storage.models import Role, User
+from storage.db import Connection
+from storage.models import Estimate, Role, Ticket, User
 
 REFUSE = "refuse"  # pending input `refuse:<estimate id>`: the reason of a refusal
 QUESTION = "eask"  # pending input `eask:<estimate id>`: an approver's question to the lead
 ESTIMATE = "estimate"  # pending input of the card's Estimate button: the hours
+DROP = "drop"  # pending input of « Annuler la demande » after a refusal: the note
+ANSWER = "eans"  # pending input `eans:<question message id>`: the lead's answer to an approver
+LEADS = {"drop", "ans"}  # the lead's buttons of this scope: e:drop:<estimate>, e:ans:<question>
+MAX_LISTED = 20  # /approvals shows the oldest this many cards, and says how many more wait
 
 
 async def _send(update: Update, context: Context, user: User, ticket_id: int, text: str) -> bool:
@@ -91,6 +111,65 @@ async def _explain_decision(update: Update, context: Context, user: User, done: 
     await explain(update, context, user, Outcome(done.ticket, done.refusal))
 
 
+async def _explain_lead(
+    update: Update, context: Context, user: User, ticket: Ticket | None, refusal: str | None
+) -> None:
+    """Why the lead's Cancel the request, or their answer to a question, did nothing."""
+    if ticket is not None and refusal in {"not_refused", "closed"}:
+        ref = ticket.reference
+        await refuse(update, context, t(user.language, f"estimate.{refusal}", reference=ref))
+        return
+    await explain(update, context, user, Outcome(ticket, refusal))
+
+
+async def _lead_button(
+    update: Update, context: Context, user: User, action: str, arg: int
+) -> None:
+    """« Annuler la demande » under a refused estimate, or « Répondre à … » under an approver's
+    question: checked now, then the note or the answer is awaited (and checked again)."""
+    services = get_services(context)
+    language = user.language
+    asker: User | None = None
+    async with services.db.transaction() as conn:
+        if action == "drop":
+            ticket, refusal = await _may_drop(conn, user, arg)
+            kind = f"{DROP}:{arg}"
+        else:
+            found = await may_answer(conn, user, arg)
+            ticket, refusal, asker = found.ticket, found.refusal, found.asker
+            kind = f"{ANSWER}:{arg}"
+        if refusal is None and ticket is not None:
+            await conversation.expect_input(conn, user.id, kind, ticket.id, services.clock.now())
+    if refusal is not None or ticket is None:
+        await _explain_lead(update, context, user, ticket, refusal)
+        return
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await reply(update, context, _ask(language, action, ticket, asker))
+
+
+def _ask(language: str, action: str, ticket: Ticket, asker: User | None) -> Html:
+    if action == "drop":
+        return t(language, "estimate.drop_ask", reference=ticket.reference)
+    return t(language, "estimate.answer_ask", reference=ticket.reference, who=render.person(asker))
+
+
+async def _may_drop(
+    conn: Connection, user: User, estimate_id: int
+) -> tuple[Ticket | None, str | None]:
+    """The ticket of the refused estimate `estimate_id`, and why `user` may not cancel it."""
+    estimate = await repo.get_estimate(conn, estimate_id)
+    ticket = await tickets.get_ticket(conn, estimate.ticket_id) if estimate else None
+    if ticket is None:
+        return None, "unknown"
+    try:
+        latest = await repo.latest_estimate(conn, ticket.id)
+        decide_drop(ticket, await relation_to(conn, user, ticket), latest)
+    except Refusal as refusal:
+        return ticket, refusal.reason
+    return ticket, None
+
+
 @members()
 async def on_approval_button(update: Update, context: Context, user: User) -> None:
     """Approve, Refuse, Ask a question: parsed here once, re-checked on the server."""
@@ -99,8 +178,11 @@ async def on_approval_button(update: Update, context: Context, user: User) -> No
     data = cb.unpack(query.data)
     estimate_id = data.int_arg(0) if data else None
     language = user.language
-    if data is None or estimate_id is None or data.action not in {"ok", "no", "ask"}:
+    if data is None or estimate_id is None or data.action not in {"ok", "no", "ask", *LEADS}:
         await refuse(update, context, t(language, "button.stale"))
+        return
+    if data.action in LEADS:
+        await _lead_button(update, context, user, data.action, estimate_id)
         return
     services = get_services(context)
     if data.action == "ok":
@@ -142,7 +224,7 @@ async def on_pending(update: Update, context: Context) -> None:
     if pending is None:
         return
     kind, _, arg = pending.kind.partition(":")
-    if kind not in {ESTIMATE, REFUSE, QUESTION}:
+    if kind not in {ESTIMATE, REFUSE, QUESTION, DROP, ANSWER}:
         return
     language = user.language
     text = (message.text or "").strip()
@@ -150,9 +232,12 @@ async def on_pending(update: Update, context: Context) -> None:
         async with services.db.read() as conn:
             ticket = await tickets.get_ticket(conn, pending.ticket_id)
         reference = ticket.reference if ticket else ""
-        key = {ESTIMATE: "input.estimate", REFUSE: "estimate.ask_reason"}.get(
-            kind, "estimate.ask_question"
-        )
+        key = {
+            ESTIMATE: "input.estimate",
+            REFUSE: "estimate.ask_reason",
+            DROP: "estimate.drop_ask",
+            ANSWER: "estimate.answer_again",
+        }.get(kind, "estimate.ask_question")
         await reply(update, context, t(language, key, reference=reference))
         raise ApplicationHandlerStop
     if kind != ESTIMATE and len(text) > NOTE_MAX:
@@ -168,6 +253,10 @@ async def on_pending(update: Update, context: Context) -> None:
             await reply(update, context, t(language, "estimate.done_refuse", reference=ref))
         else:
             await _explain_decision(update, context, user, done)
+    elif kind == DROP:
+        await _drop(update, context, user, pending.ticket_id, text)
+    elif kind == ANSWER:
+        await answer(update, context, user, int(arg or 0), text)
     else:
         done = await ask_lead(services, user, int(arg or 0), text, message.chat_id, message.id)
         if done.ok and done.ticket is not None:
@@ -181,9 +270,100 @@ async def on_pending(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def _drop(update: Update, context: Context, user: User, ticket_id: int, note: str) -> None:
+    """The lead's note after « Annuler la demande »: the request is cancelled, if it still may."""
+    outcome = await drop(get_services(context), user, ticket_id, note)
+    if not outcome.ok or outcome.ticket is None:
+        await _explain_lead(update, context, user, outcome.ticket, outcome.refusal)
+        return
+    ref = outcome.ticket.reference
+    await reply(update, context, t(user.language, "estimate.dropped", reference=ref))
+
+
+async def answer(
+    update: Update, context: Context, user: User, question_id: int, text: str
+) -> None:
+    """The lead's answer to an approver's question (after « Répondre à … », or a Telegram reply
+    to the question): to who asked, and the lead is told to whom it went."""
+    message = update.effective_message
+    assert message is not None
+    if len(text) > NOTE_MAX:
+        await reply(update, context, t(user.language, "input.too_long", max=NOTE_MAX))
+        return
+    services = get_services(context)
+    sent: Answer = await answer_approver(
+        services, user, question_id, text, message.chat_id, message.id
+    )
+    if sent.refusal or sent.ticket is None or sent.asker is None:
+        await _explain_lead(update, context, user, sent.ticket, sent.refusal)
+        return
+    ref, who = sent.ticket.reference, render.person(sent.asker)
+    await reply(update, context, t(user.language, "estimate.answer_sent", reference=ref, who=who))
+
+
+# -- /approvals --------------------------------------------------------------------------------
+
+
+async def _awaiting(conn: Connection, user: User) -> list[Estimate] | None:
+    """The estimates awaiting `user`'s decision (an admin: everyone's, to follow); None if they
+    approve nothing (a lead; a contact whose federation's managers approve)."""
+    if user.role is Role.ADMIN:
+        return await repo.all_pending_estimates(conn)
+    if user.role is not Role.CONTACT or user.federation_id is None:
+        return None
+    if not user.manager and await people.has_managers(conn, user.federation_id):
+        return None
+    found = []
+    for estimate in await repo.pending_estimates(conn, user.federation_id):
+        ticket = await tickets.get_ticket(conn, estimate.ticket_id)
+        if ticket is not None and user.id in await approver_ids(conn, ticket):
+            found.append(estimate)
+    return found
+
+
+async def _card(
+    conn: Connection, services: Services, user: User, estimate: Estimate
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """An estimate's approval card as it was sent, with its buttons; an admin's says who
+    decides instead (they do not)."""
+    ticket = await tickets.get_ticket(conn, estimate.ticket_id)
+    assert ticket is not None
+    card = await approval_card(conn, services, ticket, estimate, user.language)
+    if user.role is not Role.ADMIN:
+        return card, keyboards.approval(estimate.id, user.language)
+    deciders = [await people.get_user(conn, i) for i in sorted(await approver_ids(conn, ticket))]
+    names = Html(", ".join(render.person(p) for p in deciders))
+    return Html(f"{card}\n{t(user.language, 'approvals.deciders', names=names)}"), None
+
+
+@members()
+async def approvals_command(update: Update, context: Context, user: User) -> None:
+    """/approvals: the estimates awaiting this person's decision, each with its card."""
+    services = get_services(context)
+    language = user.language
+    async with services.db.read() as conn:
+        awaiting = await _awaiting(conn, user)
+        cards = [await _card(conn, services, user, e) for e in (awaiting or [])[:MAX_LISTED]]
+    if awaiting is None:
+        key = "approvals.not_lead" if user.role is Role.LEAD else "approvals.not_contact"
+        await reply(update, context, t(language, key))
+        return
+    if not awaiting:
+        await reply(update, context, t(language, "approvals.none"))
+        return
+    key = "approvals.title_admin" if user.role is Role.ADMIN else "approvals.title"
+    title = tn(language, key, len(awaiting))
+    if len(awaiting) > MAX_LISTED:
+        title = Html(f"{title}\n{tn(language, 'approvals.oldest', MAX_LISTED)}")
+    await reply(update, context, title)
+    for text, markup in cards:
+        await reply(update, context, text, markup)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add /estimate, the approval buttons (`e:`) and the messages they wait for (group -1:
     before the messages for a ticket and the form's answers)."""
     app.add_handler(CommandHandler("estimate", estimate_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("approvals", approvals_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(on_approval_button, pattern=rf"^{cb.APPROVAL}:"))
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, on_pending), group=-1)

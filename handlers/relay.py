@@ -23,12 +23,14 @@ from bot.conversation import (
     replied_ticket,
     ticket_written_to,
 )
+from bot.estimates import question_replied
 from bot.lifecycle import act
 from bot.rules.forms import has_visible_text
 from bot.rules.workflow import Action
 from bot.services import Services, get_services
 from bot.ui.i18n import format_number, t
 from handlers.common import PRIVATE, Context, current_member, reply
+from handlers.estimates import answer
 from handlers.workflow import NOTE_MAX, explain, log_time_from_text
 from storage import conversation, tickets
 from storage.models import User
@@ -123,13 +125,15 @@ async def on_message(update: Update, context: Context) -> None:
     services = get_services(context)
     async with services.db.read() as conn:
         pending = await conversation.pending_input(conn, user.id)
-        replied = (
-            await replied_ticket(conn, message.chat_id, message.reply_to_message.message_id)
-            if message.reply_to_message
-            else None
-        )
+        quoted = message.reply_to_message.message_id if message.reply_to_message else None
+        replied = await replied_ticket(conn, message.chat_id, quoted) if quoted else None
+        # A reply to an approver's question goes back to who asked, not to the contact.
+        asked = await question_replied(conn, message.chat_id, quoted) if quoted else None
     if pending is not None and pending.kind in PENDING_KINDS:
         await _answer_pending(update, context, user, services, pending.kind, pending.ticket_id)
+        raise ApplicationHandlerStop
+    if asked is not None and has_visible_text(message.text or ""):
+        await answer(update, context, user, asked, (message.text or "").strip())
         raise ApplicationHandlerStop
     if replied is None and (message.document or message.photo):
         async with services.db.read() as conn:

@@ -11,7 +11,7 @@ from bot import registration
 from bot.services import get_services
 from bot.ui import callbacks as cb
 from bot.ui import keyboards
-from bot.ui.commands import CARD_BUTTONS, GUIDE_LINES, HELP_SECTIONS, commands_for
+from bot.ui.commands import CARD_BUTTONS, EVERYONE, GUIDE_LINES, HELP_SECTIONS, commands_for
 from bot.ui.i18n import Html, escape, t
 from handlers.common import (
     PRIVATE,
@@ -122,6 +122,10 @@ async def help_command(update: Update, context: Context, user: User) -> None:
     sections = HELP_SECTIONS.get(user.role)
     if sections is None:
         lines += [t(language, f"help.{name}") for name in commands_for(user.role, manager=manager)]
+        if user.role is Role.CONTACT and not manager and user.federation_id is not None:
+            async with get_services(context).db.read() as conn:  # no manager: they approve
+                if not await people.has_managers(conn, user.federation_id):
+                    lines.insert(-len(EVERYONE), t(language, "help.approvals"))
         if manager:  # what a manager sees beyond their own requests
             lines += ["", t(language, "guide.section_manager"), t(language, "guide.manager_sees")]
         await reply(update, context, Html("\n".join(lines)))

@@ -18,8 +18,17 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from storage.db import utc_text
-from storage.estimates import ENTRY_CENTS
-from storage.models import Commitment, Envelope, EnvelopeFacts, EnvelopeKind
+from storage.estimates import CHUNK, ENTRY_CENTS
+from storage.models import (
+    Approval,
+    Commitment,
+    Envelope,
+    EnvelopeFacts,
+    EnvelopeHistory,
+    EnvelopeKind,
+    LoggedDay,
+    StatusChange,
+)
 
 # -- envelopes --------------------------------------------------------------------------------
 
@@ -154,6 +163,52 @@ async def envelope_facts(
     ) as cur:
         commitments = tuple(Commitment.model_validate(dict(r)) for r in await cur.fetchall())
     return EnvelopeFacts(used_minutes=used_minutes, used_cents=used_cents, commitments=commitments)
+
+
+async def envelope_history(
+    conn: aiosqlite.Connection, envelope: Envelope, tz: ZoneInfo
+) -> EnvelopeHistory:
+    """The history an envelope's commitments as of a past moment are computed from
+    (bot.rules.envelopes.commitments_at): the approvals decided in the year (local time) on
+    the federation's requests (of the envelope's field), and of those requests every status
+    change of their audit trail and the time logged on them, by day. Estimates keep their
+    decision's time and an approved one is never changed afterwards; later refusals,
+    revisions and approvals are later rows, which the rule leaves out by their time."""
+    start, end = year_bounds(envelope.year, tz)
+    field = " AND t.field_id = ?" if envelope.field_id is not None else ""
+    args: list[object] = [envelope.federation_id]
+    args += [envelope.field_id] if envelope.field_id is not None else []
+    args += [utc_text(start), utc_text(end)]
+    async with conn.execute(
+        "SELECT e.ticket_id, e.id AS estimate_id, e.decided_at, e.high_minutes,"
+        " e.high_amount_cents FROM estimates e JOIN tickets t ON t.id = e.ticket_id"
+        f" WHERE t.federation_id = ?{field} AND e.status = 'approved'"
+        " AND e.decided_at >= ? AND e.decided_at < ? ORDER BY e.ticket_id, e.id",
+        args,
+    ) as cur:
+        approvals = tuple(Approval.model_validate(dict(r)) for r in await cur.fetchall())
+    ids = sorted({a.ticket_id for a in approvals})
+    changes: list[StatusChange] = []
+    logged: list[LoggedDay] = []
+    for first in range(0, len(ids), CHUNK):
+        chunk = ids[first : first + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            "SELECT ticket_id, id AS event_id, to_status AS status, created_at AS at"
+            f" FROM ticket_events WHERE ticket_id IN ({marks}) AND to_status IS NOT NULL"
+            " ORDER BY ticket_id, id",
+            chunk,
+        ) as cur:
+            changes += [StatusChange.model_validate(dict(r)) for r in await cur.fetchall()]
+        async with conn.execute(
+            "SELECT te.ticket_id, te.work_date, SUM(te.minutes) AS minutes,"
+            f" SUM({ENTRY_CENTS}) AS cents FROM time_entries te"
+            f" WHERE te.ticket_id IN ({marks}) GROUP BY te.ticket_id, te.work_date"
+            " ORDER BY te.ticket_id, te.work_date",
+            chunk,
+        ) as cur:
+            logged += [LoggedDay.model_validate(dict(r)) for r in await cur.fetchall()]
+    return EnvelopeHistory(approvals=approvals, changes=tuple(changes), logged=tuple(logged))
 
 
 # -- alerts -----------------------------------------------------------------------------------

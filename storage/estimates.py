@@ -12,12 +12,15 @@ per time entry, in integers (`(minutes * rate + 30) / 60`), so that sums here eq
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from storage import tickets
+from storage.conversation import TicketMessage
 from storage.db import utc_text
 from storage.models import (
     ApprovalPolicy,
@@ -137,6 +140,39 @@ async def pending_estimates(conn: aiosqlite.Connection, federation_id: int) -> l
         (federation_id,),
     ) as cur:
         return [Estimate.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+async def all_pending_estimates(conn: aiosqlite.Connection) -> list[Estimate]:
+    """Every federation's estimates awaiting a decision, oldest first (an admin's /approvals)."""
+    async with conn.execute(
+        "SELECT e.* FROM estimates e JOIN tickets t ON t.id = e.ticket_id"
+        " WHERE e.status = 'pending' AND t.status <> 'cancelled' ORDER BY e.created_at, e.id"
+    ) as cur:
+        return [Estimate.model_validate(dict(r)) for r in await cur.fetchall()]
+
+
+# -- an approver's question and the lead's answer ----------------------------------------------
+
+
+async def question(conn: aiosqlite.Connection, message_id: int) -> TicketMessage | None:
+    """A message kept on a ticket, by its id (an approver's question, to answer)."""
+    async with conn.execute("SELECT * FROM ticket_messages WHERE id = ?", (message_id,)) as cur:
+        row = await cur.fetchone()
+    return TicketMessage.model_validate(dict(row)) if row else None
+
+
+async def question_notice(
+    conn: aiosqlite.Connection, chat_id: int, message_id: int
+) -> dict[str, Any] | None:
+    """The payload of the bot's message `message_id` in `chat_id` if it carried an approver's
+    question to the lead (purpose `estimate_question`): a Telegram reply to it answers them."""
+    async with conn.execute(
+        "SELECT payload FROM outbox WHERE chat_id = ? AND message_id = ?"
+        " AND purpose = 'estimate_question' ORDER BY id DESC LIMIT 1",
+        (chat_id, message_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return dict(json.loads(row[0])) if row else None
 
 
 # -- time logged ------------------------------------------------------------------------------

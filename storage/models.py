@@ -416,3 +416,40 @@ class TicketTopic(Record):
     deleted_at: datetime | None
     created_at: datetime
     last_event_id: int = 0
+
+
+class Approval(Record):
+    """An estimate's approval, when it was decided (an envelope's commitments as of a date)."""
+
+    ticket_id: int
+    estimate_id: int
+    decided_at: datetime
+    high_minutes: int
+    high_amount_cents: int
+
+
+class StatusChange(Record):
+    """A ticket's move to a state, from its audit trail."""
+
+    ticket_id: int
+    event_id: int
+    status: TicketStatus
+    at: datetime
+
+
+class LoggedDay(Record):
+    """The time logged on a ticket on one day: minutes, and cents at each entry's rate."""
+
+    ticket_id: int
+    work_date: date
+    minutes: int
+    cents: int
+
+
+class EnvelopeHistory(Record):
+    """What an envelope's commitments as of any moment of its year are computed from: its
+    requests' approvals in the year, their status changes and the time logged on them."""
+
+    approvals: tuple[Approval, ...] = ()
+    changes: tuple[StatusChange, ...] = ()
+    logged: tuple[LoggedDay, ...] = ()

@@ -8,10 +8,11 @@ half up (storage.estimates.ENTRY_CENTS).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import aiosqlite
 
+from storage.db import utc_text
 from storage.estimates import ENTRY_CENTS
 from storage.models import Envelope, Record
 
@@ -75,3 +76,41 @@ async def federations_with_time(conn: aiosqlite.Connection, first: date, after: 
         (first.isoformat(), after.isoformat()),
     ) as cur:
         return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def delivery_status(
+    conn: aiosqlite.Connection, federation_id: int, month: str, user_id: int
+) -> str | None:
+    """What became of a manager's statement of a month: None (not tried, or to try again),
+    'sending' (interrupted), 'sent', 'blocked' or 'failed'."""
+    async with conn.execute(
+        "SELECT status FROM statement_deliveries WHERE federation_id = ? AND month = ?"
+        " AND user_id = ?",
+        (federation_id, month, user_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def record_delivery(
+    conn: aiosqlite.Connection,
+    federation_id: int,
+    month: str,
+    user_id: int,
+    status: str | None,
+    now: datetime,
+) -> None:
+    """Record a manager's statement's state (None: forget it, to try it again)."""
+    if status is None:
+        await conn.execute(
+            "DELETE FROM statement_deliveries WHERE federation_id = ? AND month = ?"
+            " AND user_id = ?",
+            (federation_id, month, user_id),
+        )
+        return
+    await conn.execute(
+        "INSERT INTO statement_deliveries (federation_id, month, user_id, status, at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status,"
+        " at = excluded.at",
+        (federation_id, month, user_id, status, utc_text(now)),
+    )

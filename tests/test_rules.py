@@ -156,6 +156,8 @@ EXPECTED: dict[Action, tuple[set[TicketStatus], set[str], TicketStatus | None]] 
     Action.ESTIMATE: (WORKED | {A}, {"assignee", "admin"}, A),
     Action.APPROVE: ({A}, {"approver"}, S.IN_PROGRESS),
     Action.REFUSE: ({A}, {"approver"}, S.ASSIGNED),  # back to the lead
+    # While its latest estimate is refused (bot.rules.workflow.decide_drop checks that).
+    Action.DROP: (WORKED, {"assignee", "admin"}, S.CANCELLED),
 }
 # A critical request is worked at once: its estimate leaves it where it is, and its managers
 # may decide later, even once it is resolved or closed.

@@ -18,7 +18,8 @@ from bot.clock import ManualClock
 from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
-from storage import people
+from storage import people, statements, tickets
+from storage.models import TicketStatus
 from tests import admin_helpers as h
 from tests import flows
 from tests.conftest import make_settings
@@ -216,3 +217,115 @@ async def test_billing_sets_the_approved_estimate_beside_the_actual(bot: Emulato
     assert money(t1[8]) == Decimal("600.00") and money(t1[9]) == Decimal("380.41")
     assert t2[1] == "CREC-2026-0002" and t2[4] is None and t2[8] is None
     assert_headers_fit(sheet, start + 2)
+
+
+async def _move(bot: Emulator, ticket_id: int, to: TicketStatus, kind: str) -> None:
+    """A ticket moved on at the clock's time, with its audit event (as /resolve writes it)."""
+    now = bot.services.clock.now()
+    async with bot.services.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        assert ticket is not None and await tickets.set_status(conn, ticket, to, now)
+        await tickets.add_event(
+            conn,
+            ticket_id=ticket_id,
+            actor_id=None,
+            kind=kind,
+            from_status=ticket.status,
+            to_status=to,
+            note=None,
+            now=now,
+        )
+
+
+async def test_a_past_statement_shows_the_envelope_as_it_stood_at_the_months_end(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(datetime(2026, 10, 1, 9, tzinfo=MONTREAL))
+    async with Emulator.running(make_settings(tmp_path), clock=clock, api=FakeBotAPI()) as bot:
+        who = await members(bot)  # legal at 100 $/h
+        await who.boss.send("/envelope CQCH 2026 2000$")
+        t1, t2, t3 = await request(bot, who), await request(bot, who), await request(bot, who)
+        at(clock, datetime(2026, 10, 5, 10, tzinfo=MONTREAL))
+        await approve(bot, t1, 360, 10000)  # up to 6 h, 600,00 $
+        await log(bot, who, t1, date(2026, 10, 20), 95)  # 158,33 $
+        at(clock, datetime(2026, 10, 10, 10, tzinfo=MONTREAL))
+        await approve(bot, t3, 120, 10000)  # 200,00 $, but resolved before the month's end
+        at(clock, datetime(2026, 10, 25, 10, tzinfo=MONTREAL))
+        await _move(bot, t3, TicketStatus.RESOLVED, "resolve")
+        # November changes October's estimates' state today, not October's statement.
+        at(clock, datetime(2026, 11, 3, 10, tzinfo=MONTREAL))
+        await approve(bot, t2, 180, 10000)  # 300,00 $
+        at(clock, datetime(2026, 11, 10, 10, tzinfo=MONTREAL))
+        await approve(bot, t1, 600, 10000)  # t1 revised: up to 10 h, 1 000,00 $
+        await log(bot, who, t1, date(2026, 11, 12), 60)  # 100,00 $
+        at(clock, datetime(2026, 11, 15, 10, tzinfo=MONTREAL))
+        await _move(bot, t3, TicketStatus.IN_PROGRESS, "reopen")
+        at(clock, datetime(2026, 12, 2, 10, tzinfo=MONTREAL))
+        [october] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-10"))
+        # End of October: 158,33 $ used; t1's 600,00 $ less 158,33 $ committed (441,67 $);
+        # t3 resolved then, t2 not yet approved: 1 400,00 $ left, 600 of 2 000, 30 %.
+        line = "toutes les expertises 2 000,00 $ 158,33 $ 441,67 $ 1 400,00 $ 30 %"
+        assert line in pdf_of(october), pdf_of(october)
+        [november] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-11"))
+        # End of November: 258,33 $ used; t1 1 000,00 − 258,33 = 741,67 $, t2 300,00 $, t3
+        # reopened 200,00 $: 1 241,67 $ committed, 500,00 $ left, 75 %.
+        line = "toutes les expertises 2 000,00 $ 258,33 $ 1 241,67 $ 500,00 $ 75 %"
+        assert line in pdf_of(november), pdf_of(november)
+
+
+async def test_a_blocked_manager_is_marked_and_the_others_get_it_once(bot: Emulator) -> None:
+    who = await members(bot)
+    paul = await flows.contact(bot, who.boss, 2006, "Paul")  # a second CQCH manager
+    async with bot.services.db.transaction() as conn:
+        assert await people.set_manager(conn, paul.id, True)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    bot.api.fail("sendDocument", chat_id=paul.id, status=403)
+    # Gisèle's fails for a passing reason past the quick retries: hers alone is tried again.
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=502, times=3)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele) and not documents(paul)
+    async with bot.services.db.read() as conn:
+        blocked = await people.get_user(conn, paul.id)
+    assert blocked is not None and blocked.blocked_at is not None
+    await bot.deliver()
+    assert who.boss.chat[-1].text == (
+        "⚠️ Paul Tremblay a bloqué le bot : le relevé de CQCH pour novembre 2026 n'a pas pu lui"
+        " être remis. Il n'est pas renvoyé ; quand le bot sera débloqué, Paul Tremblay pourra"
+        " l'obtenir avec /statement 2026-11."
+    )
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert len(documents(who.gisele)) == 1 and not documents(paul)
+    sends = [c for c in bot.api.calls if c.method == "sendDocument"]
+    assert [c.params["chat_id"] for c in sends].count(paul.id) == 1  # not retried
+    assert [c.params["chat_id"] for c in sends].count(who.gisele.id) == 4  # 3 failed, 1 sent
+
+
+async def test_a_send_interrupted_before_its_record_is_not_sent_again(bot: Emulator) -> None:
+    who = await members(bot)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    async with bot.services.db.transaction() as conn:  # as a crash after the send leaves it
+        await statements.record_delivery(
+            conn, 1, "2026-11", who.gisele.id, "sending", bot.services.clock.now()
+        )
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert not documents(who.gisele)  # at most once: she asks /statement for it
+
+
+async def test_a_timeout_or_a_long_flood_wait_gives_one_delivery_later(bot: Emulator) -> None:
+    who = await members(bot)
+    t1 = await request(bot, who)
+    await log(bot, who, t1, date(2026, 11, 10), 60)
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, timeout=True, times=3)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=429, retry_after=60)
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele)
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert len(documents(who.gisele)) == 1

@@ -28,12 +28,16 @@ ACTIONS: dict[str, Case] = {
     "estimate": ("6h", WORKED | {A}, {"assignee", "admin"}, A),
     "approve": (None, {A}, {"manager"}, S.IN_PROGRESS),
     "refuse": ("Trop cher pour cette année.", {A}, {"manager"}, S.ASSIGNED),
+    # The lead cancels after a refusal: its estimate (number 1) is then refused.
+    "drop": ("Le conseil a renoncé.", WORKED, {"assignee", "admin"}, S.CANCELLED),
 }
 # The approver's buttons are on the estimate (`e:`), the others on the ticket (`t:`).
-BUTTON = {"approve": "e:ok:1", "refuse": "e:no:1"}
+BUTTON = {"approve": "e:ok:1", "refuse": "e:no:1", "drop": "e:drop:1"}
 
 
-async def _set(bot: Emulator, status: TicketStatus, assignee: int | None, lead: int) -> None:
+async def _set(
+    bot: Emulator, status: TicketStatus, assignee: int | None, lead: int, estimate: str = "pending"
+) -> None:
     """Ticket 1 in `status`, with one estimate (number 1) pending, whatever the state."""
     async with bot.services.db.transaction() as conn:
         await conn.execute(
@@ -45,9 +49,13 @@ async def _set(bot: Emulator, status: TicketStatus, assignee: int | None, lead: 
         await conn.execute("DELETE FROM estimates")
         await conn.execute(
             "INSERT INTO estimates (id, ticket_id, low_minutes, high_minutes, hourly_rate_cents,"
-            " low_amount_cents, high_amount_cents, created_by, created_at, status)"
-            " VALUES (1, 1, 360, 360, 0, 0, 0, ?, '2026-11-24T19:00:00.000000+00:00', 'pending')",
-            (lead,),
+            " low_amount_cents, high_amount_cents, created_by, created_at, status, decided_at)"
+            " VALUES (1, 1, 360, 360, 0, 0, 0, ?, '2026-11-24T19:00:00.000000+00:00', ?, ?)",
+            (
+                lead,
+                estimate,
+                None if estimate == "pending" else "2026-11-24T20:00:00.000000+00:00",
+            ),
         )
 
 
@@ -72,7 +80,7 @@ async def test_every_action_by_everyone_from(bot: Emulator, state: TicketStatus)
     }
     for action, (follow_up, states, allowed, target) in ACTIONS.items():
         for role, person in people.items():
-            await _set(bot, state, assignee, jean.id)
+            await _set(bot, state, assignee, jean.id, "refused" if action == "drop" else "pending")
             roles = {role} | ({"field_lead"} if role == "assignee" else set())
             may = state in states and bool(roles & allowed)
             before = len(person.chat)

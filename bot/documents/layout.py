@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib.util import find_spec
@@ -28,6 +28,7 @@ from fpdf.fonts import TTFFont
 from bot.documents.data import EnvelopeLine
 from bot.rules.durations import format_duration
 from bot.rules.money import dollars, money
+from bot.rules.periods import Period
 from bot.ui.i18n import LOCALES, format_day, plain, t, tn
 
 FONT = "DejaVu"
@@ -273,9 +274,52 @@ class Document(FPDF):
         return bytes(self.output())
 
 
-def envelopes(document: Document, lines: Sequence[EnvelopeLine], language: str) -> None:
-    """The envelopes of the year (under the caller's heading): allotted, used, committed,
-    remaining, and the share used or committed."""
+def labels(
+    document: Document,
+    consortium: str,
+    reader: tuple[str, str],
+    period: Period,
+    produced: date,
+    language: str,
+) -> date:
+    """A document's opening labels: from the Consortium, to `reader` (label, name), the
+    period's first and last days, the day it was produced; the period's last day."""
+    last_day = period.after - timedelta(days=1)
+    document.labels(
+        [
+            (text(language, "document.from"), clean(consortium, 200)),
+            reader,
+            (
+                text(language, "document.period"),
+                text(
+                    language,
+                    "document.period_span",
+                    first=day(period.first, language),
+                    last=day(last_day, language),
+                ),
+            ),
+            (text(language, "document.produced"), day(produced, language)),
+        ]
+    )
+    return last_day
+
+
+def envelopes(
+    document: Document, lines: Sequence[EnvelopeLine], last_day: date, language: str
+) -> None:
+    """The envelopes of the year to `last_day` (the statement's and the report's), under
+    their heading: allotted, used, committed, remaining, and the share used or committed.
+    Nothing when there are none."""
+    if not lines:
+        return
+    document.heading(
+        text(
+            language,
+            "document.envelopes_to_date",
+            year=last_day.year,
+            day=day(last_day, language),
+        )
+    )
     document.grid(
         Grid(
             header=[

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.documents.data import Figures, ReportData
@@ -18,9 +17,9 @@ from bot.documents.layout import (
     amount,
     clean,
     counted,
-    day,
     duration,
     envelopes,
+    labels,
     percent,
     text,
 )
@@ -49,22 +48,13 @@ def governance_report_pdf(data: ReportData, language: str) -> bytes:
     )
     document.title_block(title, f"{who} — {period}")
     board = clean(data.federation.name if data.federation else data.consortium, 160)
-    last_day = data.period.after - timedelta(days=1)
-    document.labels(
-        [
-            (text(language, "document.from"), clean(data.consortium, 200)),
-            (text(language, "document.board"), text(language, "document.board_of", name=board)),
-            (
-                text(language, "document.period"),
-                text(
-                    language,
-                    "document.period_span",
-                    first=day(data.period.first, language),
-                    last=day(last_day, language),
-                ),
-            ),
-            (text(language, "document.produced"), day(data.produced, language)),
-        ]
+    last_day = labels(
+        document,
+        data.consortium,
+        (text(language, "document.board"), text(language, "document.board_of", name=board)),
+        data.period,
+        data.produced,
+        language,
     )
     totals = data.totals
     _glance(document, totals, language)
@@ -83,16 +73,7 @@ def governance_report_pdf(data: ReportData, language: str) -> bytes:
         document.note(text(language, "document.no_requests"))
     _chart_section(document, data, language)
     _estimates(document, data, language)
-    if data.envelopes:
-        document.heading(
-            text(
-                language,
-                "document.envelopes_to_date",
-                year=data.period.first.year,
-                day=day(last_day, language),
-            )
-        )
-        envelopes(document, data.envelopes, language)
+    envelopes(document, data.envelopes, last_day, language)
     document.note(text(language, "document.report_note"))
     return document.pdf()
 

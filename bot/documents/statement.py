@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from babel.dates import format_skeleton
@@ -21,9 +20,9 @@ from bot.documents.layout import (
     amount,
     clean,
     counted,
-    day,
     duration,
     envelopes,
+    labels,
     text,
 )
 from bot.rules.billing import Tally
@@ -79,22 +78,13 @@ def statement_pdf(data: StatementData, language: str) -> bytes:
         produced=data.produced,
     )
     document.title_block(title, period)
-    last_day = data.period.after - timedelta(days=1)
-    document.labels(
-        [
-            (text(language, "document.from"), clean(data.consortium, 200)),
-            (text(language, "document.to"), _federation(data)),
-            (
-                text(language, "document.period"),
-                text(
-                    language,
-                    "document.period_span",
-                    first=day(data.period.first, language),
-                    last=day(last_day, language),
-                ),
-            ),
-            (text(language, "document.produced"), day(data.produced, language)),
-        ]
+    last_day = labels(
+        document,
+        data.consortium,
+        (text(language, "document.to"), _federation(data)),
+        data.period,
+        data.produced,
+        language,
     )
     sums = totals(data.entries)
     _summary(document, data, sums, language)
@@ -103,16 +93,7 @@ def statement_pdf(data: StatementData, language: str) -> bytes:
         _entries(document, data.entries, sums, language)
     else:
         document.note(text(language, "document.no_time", period=period))
-    if data.envelopes:
-        document.heading(
-            text(
-                language,
-                "document.envelopes_to_date",
-                year=data.period.first.year,
-                day=day(last_day, language),
-            )
-        )
-        envelopes(document, data.envelopes, language)
+    envelopes(document, data.envelopes, last_day, language)
     document.note(text(language, "document.statement_note"))
     return document.pdf()
 

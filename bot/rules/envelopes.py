@@ -18,12 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.rules.durations import BadDuration, parse_duration
 from bot.rules.estimates import normalise, parse_dollars
-from storage.models import Commitment, Envelope, EnvelopeFacts, EnvelopeKind
+from storage.models import (
+    Commitment,
+    Envelope,
+    EnvelopeFacts,
+    EnvelopeHistory,
+    EnvelopeKind,
+    TicketStatus,
+)
 
+ENDED = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED})
 THRESHOLDS = (80, 100)  # percent of the envelope, used + committed
 MAX_ENVELOPE_MINUTES = 50_000 * 60  # 50,000 hours: more than the whole Consortium works in a year
 
@@ -134,3 +143,40 @@ def would_exceed(use: Usage, proposed: Commitment) -> bool:
     """Whether approving `proposed` would take used + committed past the envelope (what the
     approval card says)."""
     return with_estimate(use, proposed).remaining < 0
+
+
+def commitments_at(history: EnvelopeHistory, end: datetime, after: date) -> tuple[Commitment, ...]:
+    """The commitments as they stood at `end` (a past statement's or report's period end,
+    aware), `after` being the local day it begins: for each request still open then (its
+    latest status change before `end` is not resolved, closed or cancelled), its latest
+    estimate approved before `end` beside the time logged on it on days before `after`.
+    Refusals, revisions and approvals after `end` count for nothing, nor does later time."""
+    status: dict[int, tuple[tuple[datetime, int], TicketStatus]] = {}
+    for change in history.changes:
+        key = (change.at, change.event_id)
+        if change.at < end and (
+            change.ticket_id not in status or status[change.ticket_id][0] < key
+        ):
+            status[change.ticket_id] = (key, change.status)
+    latest: dict[int, tuple[tuple[datetime, int], int, int]] = {}
+    for a in history.approvals:
+        key = (a.decided_at, a.estimate_id)
+        if a.decided_at < end and (a.ticket_id not in latest or latest[a.ticket_id][0] < key):
+            latest[a.ticket_id] = (key, a.high_minutes, a.high_amount_cents)
+    minutes: dict[int, int] = {}
+    cents: dict[int, int] = {}
+    for day in history.logged:
+        if day.work_date < after:
+            minutes[day.ticket_id] = minutes.get(day.ticket_id, 0) + day.minutes
+            cents[day.ticket_id] = cents.get(day.ticket_id, 0) + day.cents
+    return tuple(
+        Commitment(
+            ticket_id=ticket_id,
+            high_minutes=high_minutes,
+            high_amount_cents=high_cents,
+            logged_minutes=minutes.get(ticket_id, 0),
+            logged_cents=cents.get(ticket_id, 0),
+        )
+        for ticket_id, (_, high_minutes, high_cents) in sorted(latest.items())
+        if ticket_id not in status or status[ticket_id][1] not in ENDED
+    )

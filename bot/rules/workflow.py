@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.models import Role, Ticket, TicketStatus, Urgency, User
+from storage.models import Estimate, EstimateStatus, Role, Ticket, TicketStatus, Urgency, User
 
 S = TicketStatus
 
@@ -24,6 +24,9 @@ class Action(StrEnum):
     ESTIMATE = "estimate"  # the lead sends an estimate (hours × the field's rate)
     APPROVE = "approve"  # the federation agrees to the estimate
     REFUSE = "refuse"  # the federation refuses it (with a reason)
+    # The lead holding it (or an admin) cancels a request whose estimate was refused, with a
+    # note: while its latest estimate is refused (`decide_drop`).
+    DROP = "drop"
 
 
 class Relation(StrEnum):
@@ -105,6 +108,9 @@ RULES: dict[Action, Rule] = {
     Action.ESTIMATE: _rule(ESTIMABLE, S.AWAITING_APPROVAL, R.ASSIGNEE, R.ADMIN),
     Action.APPROVE: _rule({S.AWAITING_APPROVAL}, S.IN_PROGRESS, R.APPROVER),
     Action.REFUSE: _rule({S.AWAITING_APPROVAL}, S.ASSIGNED, R.APPROVER),  # back to the lead
+    # Where a refusal leaves it (assigned; a critical request: where it was worked), or
+    # wherever the lead took it since (started, a question to the contact), until it ends.
+    Action.DROP: _rule(WORKED_STATES, S.CANCELLED, R.ASSIGNEE, R.ADMIN),
 }
 # An urgent intervention never waits on paperwork: a critical request's estimate is still sent
 # for approval, but the request stays where it is, worked meanwhile, and so does the decision.
@@ -197,6 +203,27 @@ def after_estimate(
     if approval_needed:
         return target
     return S.IN_PROGRESS if ticket.status is S.AWAITING_APPROVAL else ticket.status
+
+
+def decide_drop(ticket: Ticket, who: frozenset[Relation], latest: Estimate | None) -> TicketStatus:
+    """Where the lead's (or an admin's) cancelling leaves `ticket` (Refusal as `decide`): only
+    while its latest estimate is refused (`latest`: the ticket's newest estimate, whatever
+    became of it); a new estimate sent since, pending or approved, takes that right away.
+    Refusal reason `not_refused` when the state allows it but no refusal stands."""
+    target = decide(Action.DROP, ticket, who)
+    if latest is None or latest.status is not EstimateStatus.REFUSED:
+        raise Refusal("not_refused", Action.DROP, ticket.status)
+    return target
+
+
+def droppable(ticket: Ticket, who: frozenset[Relation], latest: Estimate | None) -> int | None:
+    """The refused estimate under whose button `who` may cancel `ticket` now, if any (the
+    card's « Annuler la demande »)."""
+    try:
+        decide_drop(ticket, who, latest)
+    except Refusal:
+        return None
+    return latest.id if latest else None
 
 
 class LogBlock(StrEnum):

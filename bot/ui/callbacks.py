@@ -20,6 +20,7 @@ LANGUAGE = "lang"
 MENU = "m"
 QUEUE = "q"
 APPROVAL = "e"  # an approver's buttons on an estimate: e:ok|no|ask:<estimate id>
+# (and the lead's e:drop:<refused estimate id>, e:ans:<question message id>)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "ticket",
         "log",
         "estimate",
+        "approvals",
         "federations",
         "addfederation",
         "federation",
@@ -40,7 +41,13 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
 }
 # A federation's manager is a contact with more rights: a contact's commands, then their own.
-MANAGER_COMMANDS: tuple[str, ...] = (*BY_ROLE[Role.CONTACT], "envelope", "statement", "report")
+MANAGER_COMMANDS: tuple[str, ...] = (
+    *BY_ROLE[Role.CONTACT],
+    "approvals",
+    "envelope",
+    "statement",
+    "report",
+)
 
 
 # /help of a lead and of an admin, in sections (`guide.section_<name>`). An entry is a command
@@ -62,7 +69,16 @@ HELP_SECTIONS: dict[Role, HelpSections] = {
         ("first_steps", STEPS),
         (
             "daily",
-            ("buttons", "queue", "ticket_staff", "log", "estimate", "invites", "cancelinvite"),
+            (
+                "buttons",
+                "queue",
+                "ticket_staff",
+                "log",
+                "estimate",
+                "approvals",
+                "invites",
+                "cancelinvite",
+            ),
         ),
         (
             "monthly",

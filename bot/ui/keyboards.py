@@ -111,9 +111,11 @@ def _t(ticket_id: int, action: str, *args: object) -> str:
 
 
 def lead_actions(
-    ticket: Ticket, who: frozenset[Relation], language: str
+    ticket: Ticket, who: frozenset[Relation], language: str, *, drop: int | None = None
 ) -> InlineKeyboardMarkup | None:
-    """The buttons of a lead's (or an admin's) card: what they may do in the ticket's state."""
+    """The buttons of a lead's (or an admin's) card: what they may do in the ticket's state.
+    `drop`: its refused estimate, under which they may cancel it (bot.rules.workflow.droppable).
+    """
     rows: list[list[tuple[str, str]]] = []
     status = ticket.status
     works = bool(who & {Relation.ASSIGNEE, Relation.ADMIN})
@@ -137,6 +139,8 @@ def lead_actions(
         # Nobody holds it yet: it is given, not given again (the same list of leads).
         label = "button.reassign" if ticket.assignee_id else "button.assign"
         rows.append([(t(language, label), _t(ticket.id, "reassign"))])
+    if drop is not None:
+        rows.append([(t(language, "button.drop"), cb.pack(cb.APPROVAL, "drop", drop))])
     rows.append([(t(language, "button.history"), _t(ticket.id, "hist", 0))])
     return keyboard(rows)
 
@@ -194,6 +198,17 @@ def reply(ticket_id: int, language: str) -> InlineKeyboardMarkup:
 def estimate_button(ticket_id: int, language: str) -> InlineKeyboardMarkup:
     """The lead's Estimate button alone (a revised estimate is due, or a question came)."""
     return keyboard([[(t(language, "button.estimate"), _t(ticket_id, "estimate"))]])
+
+
+def question(question_id: int, ticket_id: int, asker: str, language: str) -> InlineKeyboardMarkup:
+    """Under an approver's question to the lead: the answer goes back to who asked."""
+    answer = t(language, "button.answer_approver", name=asker)
+    return keyboard(
+        [
+            [(answer, cb.pack(cb.APPROVAL, "ans", question_id))],
+            [(t(language, "button.estimate"), _t(ticket_id, "estimate"))],
+        ]
+    )
 
 
 def approval(estimate_id: int, language: str) -> InlineKeyboardMarkup:

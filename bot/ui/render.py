@@ -56,6 +56,7 @@ STATE_SAID = {
     "estimate": TicketStatus.AWAITING_APPROVAL,
     "approve": TicketStatus.IN_PROGRESS,
     "refuse": TicketStatus.ASSIGNED,
+    "drop": TicketStatus.CANCELLED,
 }
 # Notes that are the bot's own words (a duration, a rating), shown as they are; every other
 # note is what someone wrote, quoted apart from the state.

@@ -1,0 +1,134 @@
+"""After a refusal the lead may cancel the request with a note; the lead's answer to an
+approver's question goes back to who asked; /approvals lists what awaits a decision."""
+
+from __future__ import annotations
+
+from bot.tools.emulator import Emulator
+from storage import conversation, tickets
+from storage.models import TicketStatus
+from tests import flows
+from tests.test_estimates import _manager, _setup, _ticket
+
+S = TicketStatus
+
+
+async def test_the_lead_cancels_after_a_refusal(bot: Emulator) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 10h")
+    await gisele.click("Refuser")
+    await gisele.send("Trop cher pour cette année.")
+    notice = jean.chat[-1]
+    assert notice.button("Annuler la demande")
+    # Not for the contact, nor the manager, nor another lead: nothing changes.
+    _, data = jean.find_button("Annuler la demande")
+    luc = bot.person(3002, "Luc")
+    for person in (marie, gisele, luc):
+        await person.press(data)
+        assert person.last_answer is not None and person.last_answer.text
+        await person.send("Non merci.")
+    assert (await _ticket(bot, ref)).status is S.ASSIGNED
+    await jean.click("Annuler la demande", notice)
+    assert "Pourquoi annulez-vous" in jean.last.text
+    await jean.send("Le conseil a renoncé au projet.")
+    assert "est annulée" in jean.last.text
+    ticket = await _ticket(bot, ref)
+    assert ticket.status is S.CANCELLED
+    assert "Le conseil a renoncé" in marie.last.text and "Jean" in marie.last.text
+    assert "Le conseil a renoncé" in gisele.last.text
+    async with bot.services.db.read() as conn:
+        events = await tickets.ticket_events(conn, ticket.id)
+    dropped = [e for e in events if e.kind == "drop"]
+    assert len(dropped) == 1 and dropped[0].actor_id == jean.id
+    assert dropped[0].note == "Le conseil a renoncé au projet."
+    # Pressed again: stale, nothing more.
+    await jean.press(data)
+    assert jean.last_answer is not None and jean.last_answer.text
+
+
+async def test_no_cancel_once_a_new_estimate_is_sent(bot: Emulator) -> None:
+    _, _, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 10h")
+    await gisele.click("Refuser")
+    await gisele.send("Trop cher.")
+    _, data = jean.find_button("Annuler la demande")
+    await jean.send(f"/estimate {ref} 5h")
+    await jean.press(data)
+    assert jean.last_answer is not None and jean.last_answer.text
+    assert (await _ticket(bot, ref)).status is S.AWAITING_APPROVAL
+
+
+async def test_the_lead_answers_the_manager_who_asked(bot: Emulator) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 6h")
+    await gisele.click("Poser une question")
+    await gisele.send("Pourquoi deux rencontres?")
+    seen = len(marie.chat)
+    await jean.click("Répondre à Gisèle Tremblay")
+    await jean.send("Une pour le conseil, une pour l'assemblée.")
+    assert "Réponse envoyée à Gisèle" in jean.last.text
+    assert "Une pour le conseil" in gisele.last.text and "Pourquoi deux" in gisele.last.text
+    assert len(marie.chat) == seen  # not to the contact
+    # A Telegram reply to the question goes to her too.
+    question = next(m for m in reversed(jean.chat) if "Pourquoi deux" in m.text)
+    await jean.send("Et deux heures de rédaction.", reply_to=question)
+    assert "Réponse envoyée à Gisèle" in jean.last.text
+    assert "deux heures de rédaction" in gisele.last.text
+    assert len(marie.chat) == seen
+    # Forged: the contact, the manager herself press it; nothing reaches anyone.
+    _, data = jean.find_button("Répondre à Gisèle Tremblay")
+    for person in (marie, gisele):
+        await person.press(data)
+        assert person.last_answer is not None and person.last_answer.text
+    ticket = await _ticket(bot, ref)
+    async with bot.services.db.read() as conn:
+        bodies = [m.body for m in await conversation.ticket_messages(conn, ticket.id)]
+    assert "Une pour le conseil, une pour l'assemblée." in bodies
+
+
+async def test_approvals_lists_what_awaits_a_decision(bot: Emulator) -> None:
+    boss, marie, jean, gisele, ref = await _setup(bot)
+    replies = await gisele.send("/approvals")
+    assert "Aucune estimation n'attend votre décision." in replies[-1].text
+    await jean.send(f"/estimate {ref} 6h")
+    replies = await gisele.send("/approvals")
+    assert "1 estimation attend votre décision" in replies[0].text
+    assert ref in replies[-1].text and replies[-1].button("Approuver")
+    await gisele.click("Approuver", replies[-1])
+    assert (await _ticket(bot, ref)).status is S.IN_PROGRESS
+    replies = await gisele.send("/approvals")
+    assert "Aucune estimation" in replies[-1].text
+    # A lead, and a contact whose federation has a manager, approve nothing.
+    replies = await jean.send("/approvals")
+    assert "/approvals est pour leurs gestionnaires" in replies[-1].text
+    replies = await marie.send("/approvals")
+    assert "gestionnaires de votre fédération" in replies[-1].text
+    # Another federation's manager sees nothing of it; the admin sees it, without buttons.
+    await flows.federation(boss, "FCHQ")
+    odile = await _manager(bot, boss, 2005, "Odile", "FCHQ")
+    await jean.send(f"/estimate {ref} 8h")
+    replies = await odile.send("/approvals")
+    assert "Aucune estimation" in replies[-1].text
+    replies = await boss.send("/approvals")
+    assert ref in replies[-1].text and "Gisèle" in replies[-1].text
+    assert not replies[-1].button("Approuver")
+    assert "/approvals" in (await gisele.send("/help"))[-1].text
+    assert "/approvals" not in (await marie.send("/help"))[-1].text
+
+
+async def test_without_a_manager_the_contact_lists_hers(bot: Emulator) -> None:
+    _, marie, jean, _ = await flows.world(bot)
+    ref = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.send(f"/estimate {ref} 2h")
+    replies = await marie.send("/approvals")
+    assert ref in replies[-1].text and replies[-1].button("Approuver")
+    assert "/approvals" in (await marie.send("/help"))[-1].text
+
+
+async def test_in_english(bot: Emulator) -> None:
+    boss, _, _, _ = await flows.world(bot)
+    lead = await flows.lead(bot, boss, 3004, "Ann", "legal", language_code="en")
+    replies = await lead.send("/approvals")
+    assert "/approvals is for their managers" in replies[-1].text
+    replies = await boss.send("/approvals")
+    assert "Aucune estimation n'attend votre décision." in replies[-1].text
