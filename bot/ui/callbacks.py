@@ -18,6 +18,7 @@ TICKET = "t"
 LANGUAGE = "lang"
 MENU = "m"
 QUEUE = "q"
+PART = "p"  # requests across several fields: p:<action>:<draft or ticket id>[:<field id>]
 APPROVAL = "e"  # an approver's buttons on an estimate: e:ok|no|ask:<estimate id>
 
 

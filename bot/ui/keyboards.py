@@ -64,6 +64,7 @@ def form_step(
             )
     elif step is FormStep.REVIEW:
         rows.append([(t(language, "button.send"), cb.pack(cb.FORM, "send", draft.id))])
+        rows.append([(t(language, "button.parts_also"), cb.pack(cb.PART, "pick", draft.id))])
         rows.append([(t(language, "button.edit"), cb.pack(cb.FORM, "edit", draft.id))])
     if draft.editing and step is not FormStep.REVIEW:
         rows.append([(t(language, "button.back_to_review"), cb.pack(cb.FORM, "review", draft.id))])
