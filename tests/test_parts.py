@@ -172,3 +172,43 @@ async def test_in_english(bot: Emulator) -> None:
     assert sent.text.startswith("✅ Request sent in 2 parts:")
     mine = (await anna.send("/mytickets"))[-1].text
     assert "request in 2 parts" in mine and "0 of 2 parts done. Still in progress:" in mine
+
+
+async def test_a_message_reaches_the_part_it_is_for(bot: Emulator) -> None:
+    _, marie, leads = await _three_leads(bot)
+    await _pick_two(marie)
+    await marie.click("Envoyer")
+    await bot.deliver()
+    jean, luc, sophie = leads
+    await luc.click("Prendre")
+    await luc.click("Poser une question")
+    await luc.send("Combien de personnes embauchez-vous pour le congrès ?")
+    await bot.deliver()
+    question = next(m for m in reversed(marie.chat) if "Combien de personnes" in m.text)
+    # A Telegram reply to part 0002's message goes to its lead only.
+    await marie.send("Trois personnes à temps partiel.", reply_to=question)
+    await bot.deliver()
+    assert any("Trois personnes" in m.text for m in luc.chat)
+    assert not any("Trois personnes" in m.text for m in jean.chat + sophie.chat)
+    # A plain message while three parts are open: which part is it for?
+    asked = (await marie.send("Le congrès aura lieu à Québec."))[-1]
+    assert "lequel des volets" in asked.text
+    assert [label for label, _ in asked.buttons] == [
+        f"✉️ CREC-2026-0001 · {LEGAL}",
+        f"✉️ CREC-2026-0002 · {HR}",
+        "✉️ CREC-2026-0003 · Organisation d'événements",
+    ]
+    _, data = marie.find_button("CREC-2026-0003")
+    assert "Transmis (CREC-2026-0003)" in (await marie.click("CREC-2026-0003"))[-1].text
+    await bot.deliver()
+    assert any("lieu à Québec" in m.text for m in sophie.chat)
+    assert not any("lieu à Québec" in m.text for m in jean.chat + luc.chat)
+    # Pressed again, or forged for someone else's message: nothing more is sent.
+    await marie.press(data, asked)
+    assert marie.last_answer is not None and marie.last_answer.show_alert
+    await marie.send("Autre précision.")
+    await marie.press("p:to:9999:1")
+    assert marie.last_answer is not None and marie.last_answer.show_alert
+    assert (await h.rows(bot, "SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = 3")) == [
+        (1,)
+    ]
