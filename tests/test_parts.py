@@ -212,3 +212,49 @@ async def test_a_message_reaches_the_part_it_is_for(bot: Emulator) -> None:
     assert (await h.rows(bot, "SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = 3")) == [
         (1,)
     ]
+
+
+async def test_a_lead_adds_a_part_in_another_field(bot: Emulator) -> None:
+    _, marie, leads = await _three_leads(bot)
+    jean, luc, _ = leads
+    reference = await flows.file_request(marie)  # legal only
+    await bot.deliver()
+    # Not taken yet: no « Ajouter un domaine »; forged, it is refused.
+    assert jean.find_button("Prendre")[0].button("Ajouter un domaine") is None
+    await jean.press("p:add:1")
+    assert jean.last_answer is not None and jean.last_answer.show_alert
+    await jean.click("Prendre")
+    await jean.send(f"/ticket {reference}")
+    await jean.click("Ajouter un domaine")
+    picker = jean.last
+    assert "Services juridiques" not in [label for label, _ in picker.buttons]
+    # Someone else (another lead, the contact) cannot add a part to Jean's ticket.
+    hr = await h.field_id(bot, "hr")
+    await luc.press(f"p:fld:1:{hr}")
+    assert luc.last_answer is not None and luc.last_answer.show_alert
+    await marie.press(f"p:fld:1:{hr}")
+    assert marie.last_answer is not None and marie.last_answer.show_alert
+    hr_button = picker.button(HR)
+    assert hr_button is not None
+    await jean.press(hr_button, picker)
+    assert "décrivez ce qu'il faut y faire" in jean.last.text
+    assert "trop courte" in (await jean.send("Paie"))[-1].text
+    note = "Revoir les contrats des personnes embauchées pour le congrès."
+    added = (await jean.send(note))[-1].text
+    assert "Volet ajouté : CREC-2026-0002 · Gestion des ressources humaines" in added
+    await bot.deliver()
+    offer = next(m for m in luc.chat if m.button("Prendre"))
+    assert offer.text.startswith("📋 CREC-2026-0002") and note in offer.text
+    assert "Volet ajouté par Jean" in offer.text and "CREC-2026-0001 · Services" in offer.text
+    assert any(
+        "s'ajoute à votre demande CREC-2026-0001 : CREC-2026-0002" in m.text for m in marie.chat
+    )
+    # The same field again (a stale picker) adds nothing.
+    await jean.press(hr_button, picker)
+    assert jean.last_answer is not None and "déjà un volet" in (jean.last_answer.text or "")
+    assert await h.rows(bot, "SELECT ticket_id, request_id, added_by FROM ticket_parts") == [
+        (1, 1, None),
+        (2, 1, jean.id),
+    ]
+    mine = (await marie.send("/mytickets"))[-1].text
+    assert "Vos demandes (1)" in mine and "demande en 2 volets" in mine

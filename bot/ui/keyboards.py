@@ -132,6 +132,7 @@ def lead_actions(
         rows.append([(t(language, "button.resolve"), _t(ticket.id, "resolve"))])
     if works and status in ESTIMABLE:
         rows.append([(t(language, "button.estimate"), _t(ticket.id, "estimate"))])
+        rows.append([(t(language, "button.parts_add"), cb.pack(cb.PART, "add", ticket.id))])
     # Reassign: the holder of an open ticket, or an admin (who may also give a new one).
     holder = works and status in ESTIMABLE
     if holder or (status is TicketStatus.NEW and Relation.ADMIN in who):
