@@ -5,10 +5,16 @@ part is billed at its own field's rate."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from bot import tickets as bot_tickets
 from bot.tools.emulator import Emulator, Person
+from storage import people
 from tests import admin_helpers as h
 from tests import flows
 from tests.sheets import minutes, table
@@ -258,3 +264,40 @@ async def test_a_lead_adds_a_part_in_another_field(bot: Emulator) -> None:
     ]
     mine = (await marie.send("/mytickets"))[-1].text
     assert "Vos demandes (1)" in mine and "demande en 2 volets" in mine
+
+
+async def test_send_is_all_or_nothing_and_once(
+    bot: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash while filing the third part leaves nothing filed (the draft stays open, Send
+    works again); two Sends at once file one set."""
+    _, marie, _ = await _three_leads(bot)
+    await _pick_two(marie)
+    calls = 0
+    real = bot_tickets.announce_new_ticket
+
+    async def crashing(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("crash while filing")
+        await real(*args, **kwargs)
+
+    monkeypatch.setattr(bot_tickets, "announce_new_ticket", crashing)
+    await marie.click("Envoyer")
+    assert await h.rows(bot, "SELECT COUNT(*) FROM tickets") == [(0,)]
+    assert await h.rows(bot, "SELECT COUNT(*) FROM ticket_parts") == [(0,)]
+    assert await h.rows(bot, "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NOT NULL") == [(0,)]
+    monkeypatch.setattr(bot_tickets, "announce_new_ticket", real)
+    async with bot.services.db.read() as conn:
+        user = await people.get_user(conn, marie.id)
+    draft = (await h.rows(bot, "SELECT id FROM drafts WHERE status = 'open'"))[0][0]
+    assert user is not None
+    first, second = await asyncio.gather(
+        bot_tickets.file_draft(bot.services, user, draft),
+        bot_tickets.file_draft(bot.services, user, draft),
+    )
+    assert first is not None and second is not None
+    assert sorted([first.created, second.created]) == [False, True]
+    assert await h.rows(bot, "SELECT COUNT(*) FROM tickets") == [(3,)]
+    assert await h.rows(bot, "SELECT COUNT(*) FROM ticket_parts") == [(3,)]
