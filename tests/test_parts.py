@@ -18,6 +18,7 @@ from storage import people
 from tests import admin_helpers as h
 from tests import flows
 from tests.sheets import minutes, table
+from tests.test_statements import words
 
 LEGAL, HR, EVENTS = "Services juridiques", "Gestion des ressources humaines", "Organisation"
 
@@ -115,6 +116,17 @@ async def test_a_request_in_three_fields(bot: Emulator) -> None:
         HR: (60, Decimal("80")),
         "Organisation d'événements": (60, Decimal("60")),
     }
+
+    # The federation's statement (PDF): each part on its line, at its field's rate.
+    [pdf] = [m for m in await boss.send("/statement cqch 2026-11") if m.kind == "document"]
+    text = words(pdf.content or b"")
+    for line in (
+        "CREC-2026-0001 Jean 1 h 95,00 $ 95,00 $",
+        "CREC-2026-0002 Luc 1 h 80,00 $ 80,00 $",
+        "CREC-2026-0003 Sophie 1 h 60,00 $ 60,00 $",
+        "Total du mois : 235,00 $",
+    ):
+        assert line in text, text
 
     # Resolved one by one: the request reads as done once every part is.
     async with bot.services.db.transaction() as conn:
