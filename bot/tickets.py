@@ -16,10 +16,10 @@ from bot.logs import log_event
 from bot.rules.forms import TicketRequest
 from bot.rules.workflow import Actor, Relation, can_view, relations
 from bot.services import Services
-from bot.together import absences
+from bot.together import absences, linked
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from storage import drafts, outbox, people, tickets
+from storage import drafts, outbox, parts, people, tickets
 from storage.db import Connection
 from storage.models import DraftStatus, Role, Ticket, TicketStatus, User
 
@@ -103,6 +103,7 @@ class Filed:
     ticket: Ticket
     created: bool  # False: this draft had already been sent (a second press of Send)
     to_admins: bool = False  # the field has no lead (or is "Other"): the admins were told
+    parts: tuple[Ticket, ...] = ()  # the request's other parts, one per other field picked
 
     @property
     def sent_key(self) -> str:
@@ -170,29 +171,43 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
         if field is None or not field.active:
             raise FieldInactive
         assert user.federation_id is not None
-        reference = await tickets.next_reference(
-            conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
-        )
-        ticket = await tickets.insert_ticket(
-            conn, reference=reference, draft=draft, federation_id=user.federation_id, now=now
-        )
+        # One ticket per field (the first records the draft), linked as one request.
+        created: list[Ticket] = []
+        for field_id in [field.id, *await linked.other_fields(conn, draft)]:
+            reference = await tickets.next_reference(
+                conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
+            )
+            part = await tickets.insert_ticket(
+                conn,
+                reference=reference,
+                draft=draft,
+                federation_id=user.federation_id,
+                now=now,
+                field_id=field_id if created else None,
+            )
+            await tickets.add_event(
+                conn,
+                ticket_id=part.id,
+                actor_id=user.id,
+                kind="created",
+                to_status=TicketStatus.NEW,
+                now=now,
+            )
+            if created:
+                await parts.link(conn, created[0], part, now)
+            created.append(part)
         await drafts.close_draft(conn, draft.id, DraftStatus.SUBMITTED)
-        await tickets.add_event(
-            conn,
-            ticket_id=ticket.id,
-            actor_id=user.id,
-            kind="created",
-            to_status=TicketStatus.NEW,
-            now=now,
-        )
+        ticket = created[0]
         to_admins = not await _field_leads(conn, services, ticket.field_id)
-        await _announce_new_ticket(conn, services, ticket)
+        for part in created:
+            await announce_new_ticket(conn, services, part)
     services.wake_outbox()
-    log_event(log, "ticket.filed", ref=ticket.reference, user=user.id, field=ticket.field_id)
-    return Filed(ticket, created=True, to_admins=to_admins)
+    for part in created:
+        log_event(log, "ticket.filed", ref=part.reference, user=user.id, field=part.field_id)
+    return Filed(ticket, created=True, to_admins=to_admins, parts=tuple(created[1:]))
 
 
-async def _announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:
+async def announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:
     files = await tickets.ticket_attachments(conn, ticket.id)
     now = services.clock.now()
     # What the recipients may do: take it (the field's leads); the admins, who get it when the
@@ -253,4 +268,4 @@ async def lead_card(
         assignee = render.person(await people.get_user(conn, ticket.assignee_id))
         away = await absences.away_note(conn, ticket.assignee_id, language, today)
         text = Html(f"{text}\n{t(language, 'label.assignee', value=assignee)}{away}")
-    return text
+    return Html(text + await linked.card_block(conn, ticket, language, for_contact=False))

@@ -14,6 +14,7 @@ from handlers import (
     governance,
     intake,
     limits,
+    parts,
     relay,
     reports,
     start,
@@ -30,6 +31,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Group 0: commands and buttons, first match wins.
     start.register(app)
     intake.register(app)  # also the form's answers, in group 2
+    parts.register(app)  # requests across several fields
     tickets.register(app)
     workflow.register(app)  # /log and the cards' buttons
     estimates.register(app)  # /estimate, approvals; group -1: the answers their buttons ask for

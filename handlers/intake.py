@@ -38,6 +38,8 @@ from bot.tickets import (
     file_draft,
     may_file,
 )
+from bot.together.linked import review_lines as also
+from bot.together.parts import sent_text
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, format_number, t, tn
@@ -82,7 +84,10 @@ async def ask(update: Update, context: Context, user: User, draft: Draft) -> Non
                 field = await people.get_field(conn, shown)
     language = user.language
     if step is FormStep.REVIEW:
-        text = render.draft_review(draft, field, language)
+        async with services.db.read() as conn:  # and the other fields picked, if any
+            text = Html(
+                render.draft_review(draft, field, language) + await also(conn, draft, language)
+            )
         warning = await spent_warning(services, user, draft.field_id)  # it may still be sent
         if warning is not None:
             text = Html(f"{text}\n\n{warning}")
@@ -474,7 +479,7 @@ async def _send(update: Update, context: Context, user: User, draft_id: int) -> 
         return
     await query.answer()
     await drop_buttons(update)
-    await reply(update, context, t(language, filed.sent_key, reference=filed.ticket.reference))
+    await reply(update, context, await sent_text(services, filed, language))
 
 
 async def _field_withdrawn(update: Update, context: Context, user: User, draft_id: int) -> None:

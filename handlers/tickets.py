@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.rules.workflow import Relation, can_view, droppable
 from bot.services import Services, get_services
 from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
+from bot.together import linked
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
@@ -33,30 +34,11 @@ async def my_tickets(update: Update, context: Context, user: User) -> None:
     services = get_services(context)
     language = user.language
     async with services.db.read() as conn:
-        mine = await tickets.contact_tickets(conn, user.id, PAGE)
-        total = await tickets.count_contact_tickets(conn, user.id)
+        # A request across several fields reads as one, its parts under it.
+        text = await linked.my_requests(conn, user, services.settings.tz, PAGE)
     # A manager's list offers their whole federation's, below their own.
     federation = keyboards.whole_federation(language) if _manages(user) else None
-    if not mine:
-        await reply(update, context, t(language, "mytickets.none"), federation)
-        return
-    lines = [t(language, "mytickets.title", count=total)]
-    lines += [
-        t(
-            language,
-            "mytickets.line",
-            reference=tk.reference,
-            subject=tk.subject,
-            status=render.status(tk.status, language, for_contact=True),
-            urgency=render.URGENCY_MARK[tk.urgency],
-            activity=render.moment(tk.updated_at, language, services.settings.tz),
-        )
-        for tk in mine
-    ]
-    if total > len(mine):
-        lines.append(t(language, "mytickets.more", shown=len(mine), total=total))
-    lines.append(t(language, "mytickets.hint"))
-    await reply(update, context, Html("\n".join(lines)), federation)
+    await reply(update, context, text or t(language, "mytickets.none"), federation)
 
 
 def _manages(user: User) -> bool:
@@ -134,6 +116,7 @@ async def card_for(
         text = render.ticket_for_contact(
             ticket, field=field, assignee=assignee, language=language, tz=services.settings.tz
         )
+        text = Html(text + await linked.card_block(conn, ticket, language, for_contact=True))
         return text, keyboards.contact_actions(ticket, language)
     who = await relation_to(conn, user, ticket, services.today())
     if Relation.MANAGER in who:  # someone else's request of their federation: read only
@@ -152,7 +135,7 @@ async def _manager_card(
     field = await people.get_field(conn, ticket.field_id)
     assignee = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
     assert field is not None
-    return render.ticket_for_manager(
+    text = render.ticket_for_manager(
         ticket,
         field=field,
         contact=await people.get_user(conn, ticket.contact_id),
@@ -160,6 +143,7 @@ async def _manager_card(
         language=language,
         tz=services.settings.tz,
     )
+    return Html(text + await linked.card_block(conn, ticket, language, for_contact=False))
 
 
 @members(Role.CONTACT, Role.LEAD, Role.ADMIN)

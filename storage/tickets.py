@@ -30,8 +30,10 @@ async def insert_ticket(
     draft: Draft,
     federation_id: int,
     now: datetime,
+    field_id: int | None = None,
 ) -> Ticket:
-    """Create the ticket of a complete draft, with its attachments."""
+    """Create the ticket of a complete draft, with its attachments; with `field_id`, another
+    part of the draft's request, in that field (only the first part records the draft)."""
     assert draft.field_id is not None and draft.subject and draft.description and draft.urgency
     stamp = utc_text(now)
     cur = await conn.execute(
@@ -40,10 +42,10 @@ async def insert_ticket(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             reference,
-            draft.id,
+            draft.id if field_id is None else None,
             draft.user_id,
             federation_id,
-            draft.field_id,
+            field_id or draft.field_id,
             draft.subject,
             draft.description,
             draft.urgency.value,
@@ -339,9 +341,12 @@ async def ticket_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Tick
 
 
 async def count_filed_since(conn: aiosqlite.Connection, contact_id: int, since: datetime) -> int:
-    """How many tickets a contact filed since a moment (for the daily limit)."""
+    """How many requests a contact filed since a moment (for the daily limit): the other parts
+    of a request across several fields are not counted."""
     async with conn.execute(
-        "SELECT COUNT(*) FROM tickets WHERE contact_id = ? AND created_at > ?",
+        "SELECT COUNT(*) FROM tickets WHERE contact_id = ? AND created_at > ? AND NOT EXISTS"
+        " (SELECT 1 FROM ticket_parts p WHERE p.ticket_id = tickets.id"
+        " AND p.request_id <> p.ticket_id)",
         (contact_id, utc_text(since)),
     ) as cur:
         row = await cur.fetchone()

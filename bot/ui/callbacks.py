@@ -19,6 +19,7 @@ TICKET = "t"
 LANGUAGE = "lang"
 MENU = "m"
 QUEUE = "q"
+PART = "p"  # requests across several fields: p:<action>:<draft or ticket id>[:<field id>]
 APPROVAL = "e"  # an approver's buttons on an estimate: e:ok|no|ask:<estimate id>
 # (and the lead's e:drop:<refused estimate id>, e:ans:<question message id>)
 

@@ -64,6 +64,7 @@ def form_step(
             )
     elif step is FormStep.REVIEW:
         rows.append([(t(language, "button.send"), cb.pack(cb.FORM, "send", draft.id))])
+        rows.append([(t(language, "button.parts_also"), cb.pack(cb.PART, "pick", draft.id))])
         rows.append([(t(language, "button.edit"), cb.pack(cb.FORM, "edit", draft.id))])
     if draft.editing and step is not FormStep.REVIEW:
         rows.append([(t(language, "button.back_to_review"), cb.pack(cb.FORM, "review", draft.id))])
@@ -133,6 +134,7 @@ def lead_actions(
         rows.append([(t(language, "button.resolve"), _t(ticket.id, "resolve"))])
     if works and status in ESTIMABLE:
         rows.append([(t(language, "button.estimate"), _t(ticket.id, "estimate"))])
+        rows.append([(t(language, "button.parts_add"), cb.pack(cb.PART, "add", ticket.id))])
     # Reassign: the holder of an open ticket, or an admin (who may also give a new one).
     holder = works and status in ESTIMABLE
     if holder or (status is TicketStatus.NEW and Relation.ADMIN in who):
