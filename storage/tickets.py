@@ -99,18 +99,6 @@ async def ticket_by_draft(conn: aiosqlite.Connection, draft_id: int) -> Ticket |
     return Ticket.model_validate(dict(row)) if row else None
 
 
-async def contact_tickets(
-    conn: aiosqlite.Connection, contact_id: int, limit: int, offset: int = 0
-) -> list[Ticket]:
-    """A contact's tickets, newest first."""
-    async with conn.execute(
-        "SELECT * FROM tickets WHERE contact_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-        (contact_id, limit, offset),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [Ticket.model_validate(dict(r)) for r in rows]
-
-
 async def count_contact_tickets(conn: aiosqlite.Connection, contact_id: int) -> int:
     async with conn.execute(
         "SELECT COUNT(*) FROM tickets WHERE contact_id = ?", (contact_id,)

@@ -177,7 +177,7 @@ async def test_a_share_of_replies_failing_gives_a_few_reports_that_count_every_e
 async def test_kinds_are_reported_apart(
     bot: Emulator, api: Flaky, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import tickets  # noqa: PLC0415
+    from storage import parts  # noqa: PLC0415
 
     boss = await flows.admin(bot)
     await flows.federation(boss)
@@ -188,7 +188,7 @@ async def test_kinds_are_reported_apart(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(tickets, "contact_tickets", broken)
+    monkeypatch.setattr(parts, "contact_requests", broken)
     await marie.send("/mytickets")
     await marie.send("/mytickets")
     first, second = reports(boss)

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.logs import REDACTED, RedactingFormatter
 from bot.tools.emulator import Emulator
 from bot.tools.fakeapi import FakeBotAPI
-from storage import people, tickets
+from storage import parts, people, tickets
 from storage.models import TicketStatus
 from tests import flows
 from tests.conftest import TOKEN
@@ -122,7 +122,7 @@ async def test_an_error_is_answered_reported_and_survived(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError(f"database on fire, token {TOKEN}")
 
-    monkeypatch.setattr(tickets, "contact_tickets", broken)
+    monkeypatch.setattr(parts, "contact_requests", broken)
     replies = await marie.send("/mytickets")
     assert len(replies) == 1 and "quelque chose n'a pas fonctionné" in replies[0].text
     report = boss.last.text
