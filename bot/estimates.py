@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
-from bot import envelopes
+from bot.federation import envelopes
 from bot.lifecycle import EVENT_HOOKS, notify, send_card
 from bot.logs import log_event
 from bot.rules.durations import format_duration
@@ -24,11 +24,10 @@ from bot.rules.workflow import Action, Refusal, Relation, after_estimate, decide
 from bot.services import Services, get_services
 from bot.tickets import message_payload, relation_to
 from bot.together import absences
-from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
-from bot.ui.i18n import Html, escape, t
-from storage import conversation, outbox, people, tickets
+from bot.ui.i18n import Html, t
 from storage import estimates as repo
+from storage import outbox, people, tickets
 from storage.db import Connection
 from storage.estimates import StaleTicket
 from storage.models import (
@@ -37,7 +36,6 @@ from storage.models import (
     EstimateStatus,
     Quote,
     Ticket,
-    TicketStatus,
     Urgency,
     User,
 )
@@ -101,7 +99,7 @@ async def envelope_lines(
     conn: Connection, services: Services, ticket: Ticket, estimate: Estimate, language: str
 ) -> list[Html]:
     """What the estimate, once approved, leaves of each of the federation's envelopes that
-    cover the request this year (bot/envelopes.py); none without an envelope."""
+    cover the request this year (bot/federation/envelopes.py); none without an envelope."""
     year = services.clock.now().astimezone(services.settings.tz).year
     fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
     logged = await repo.time_logged(conn, ticket.id)
@@ -388,133 +386,6 @@ async def announce_over_run(services: Services, ticket_id: int) -> None:
             )
     services.wake_outbox()
     log_event(log, "ticket.over_run", ref=ticket.reference, minutes=logged)
-
-
-# -- an approver's question to the lead -------------------------------------------------------
-
-
-async def ask_lead(
-    services: Services, user: User, estimate_id: int, text: str, chat_id: int, message_id: int
-) -> Done:
-    """An approver's question on an estimate, to the lead: kept on the ticket as a message."""
-    now = services.clock.now()
-    async with services.db.transaction() as conn:
-        estimate = await repo.get_estimate(conn, estimate_id)
-        ticket = await tickets.get_ticket(conn, estimate.ticket_id) if estimate else None
-        if estimate is None or ticket is None:
-            return Done(None, refusal="unknown")
-        allowed = await may_decide(conn, user, ticket, estimate)  # who may decide may ask
-        if not allowed.ok:
-            return allowed
-        lead_id = ticket.assignee_id or estimate.created_by
-        added = await conversation.add_message(
-            conn,
-            ticket_id=ticket.id,
-            author_id=user.id,
-            kind="text",
-            body=text,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
-            now=now,
-        )
-        if added is not None:
-            author, ref, asked = render.person(user), ticket.reference, added
-            await notify(
-                conn,
-                services,
-                lead_id,
-                ticket,
-                "estimate_question",
-                lambda lang: Html(
-                    f"{t(lang, 'estimate.question_header', reference=ref, who=author)}"
-                    f"\n{render.quote(text)}"
-                ),
-                lambda lang: keyboards.question(asked, ticket.id, user.full_name[:40], lang),
-            )
-    services.wake_outbox()
-    return Done(ticket, estimate)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The lead's answer to an approver's question: to whom it went, or why not (unknown,
-    not_allowed, closed)."""
-
-    ticket: Ticket | None
-    asker: User | None = None
-    refusal: str | None = None
-
-
-async def may_answer(conn: Connection, user: User, question_id: int) -> Answer:
-    """Whether `user` may answer the approver's question `question_id` (a message kept on the
-    ticket): they hold the ticket, or are an admin; it is not over; who asked may still
-    read it (a manager since revoked is not sent the answer)."""
-    question = await repo.question(conn, question_id)
-    ticket = await tickets.get_ticket(conn, question.ticket_id) if question else None
-    if question is None or ticket is None:
-        return Answer(None, refusal="unknown")
-    if not await relation_to(conn, user, ticket) & {Relation.ASSIGNEE, Relation.ADMIN}:
-        return Answer(ticket, refusal="not_allowed")
-    asker = await people.get_user(conn, question.author_id)
-    asked = await relation_to(conn, asker, ticket) if asker and asker.active else frozenset()
-    if not asked & {Relation.APPROVER, Relation.MANAGER}:
-        return Answer(ticket, refusal="unknown")
-    if ticket.status in {TicketStatus.CLOSED, TicketStatus.CANCELLED}:
-        return Answer(ticket, refusal="closed")
-    return Answer(ticket, asker)
-
-
-async def question_replied(conn: Connection, chat_id: int, message_id: int) -> int | None:
-    """The approver's question (its message id) that the bot's message `message_id` carried to
-    the lead, read from its Reply button; None if it carried none (a Telegram reply to it then
-    goes where any reply goes)."""
-    payload = await repo.question_notice(conn, chat_id, message_id)
-    rows = (payload or {}).get("reply_markup", {}).get("inline_keyboard", [])
-    for button in (b for row in rows for b in row):
-        data = cb.unpack(button.get("callback_data"))
-        if data is not None and data.scope == cb.APPROVAL and data.action == "ans":
-            return data.int_arg(0)
-    return None
-
-
-async def answer_approver(
-    services: Services, user: User, question_id: int, text: str, chat_id: int, message_id: int
-) -> Answer:
-    """The lead's answer to an approver's question: to who asked (not to the contact), kept on
-    the ticket's history as a message."""
-    now = services.clock.now()
-    async with services.db.transaction() as conn:
-        found = await may_answer(conn, user, question_id)
-        question = await repo.question(conn, question_id)
-        if found.refusal or found.ticket is None or found.asker is None or question is None:
-            return found
-        ticket, asker = found.ticket, found.asker
-        added = await conversation.add_message(
-            conn,
-            ticket_id=ticket.id,
-            author_id=user.id,
-            kind="text",
-            body=text,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
-            now=now,
-        )
-        if added is not None:
-            author, ref, asked = render.person(user), ticket.reference, question.body or ""
-            await tickets.touch(conn, ticket.id, now)
-            await notify(
-                conn,
-                services,
-                asker.id,
-                ticket,
-                "estimate_answer",
-                lambda lang: Html(
-                    f"{t(lang, 'estimate.answer_header', reference=ref, who=author)}"
-                    f"\n{render.quote(asked)}\n{escape(text)}"
-                ),
-            )
-    services.wake_outbox()
-    return found
 
 
 # -- reminders --------------------------------------------------------------------------------

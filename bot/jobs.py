@@ -6,12 +6,12 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.envelopes import schedule_jobs as schedule_envelope_alerts
 from bot.errorreports import schedule_jobs as schedule_error_summaries
 from bot.estimates import schedule_jobs as schedule_approval_reminders
+from bot.federation.envelopes import schedule_jobs as schedule_envelope_alerts
+from bot.federation.statements import schedule_jobs as schedule_statements
 from bot.lifecycle import schedule_jobs as schedule_lifecycle
 from bot.sla import schedule_jobs as schedule_service_levels
-from bot.statements import schedule_jobs as schedule_statements
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

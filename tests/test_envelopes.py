@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
-from bot.envelopes import check_envelopes
+from bot.federation.envelopes import check_envelopes
 from bot.rules.estimates import quote
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI

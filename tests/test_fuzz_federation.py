@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from bot.clock import ManualClock
-from bot.envelopes import check_envelopes
 from bot.estimates import remind_approvers
+from bot.federation.envelopes import check_envelopes
+from bot.federation.statements import check_statements
 from bot.rules.workflow import RULES
-from bot.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI
 from storage.models import TicketStatus

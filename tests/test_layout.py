@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "bot" / "rules"
-WINGS = ("rules", "delivery", "ui", "tools", "reports", "documents", "together")
+WINGS = ("rules", "delivery", "ui", "tools", "reports", "documents", "together", "federation")
 MAX_LINES = 600
 MAX_BOT_MODULES = 20
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader
 
 from bot.clock import ManualClock
-from bot.statements import check_statements
+from bot.federation.statements import check_statements
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import FakeBotAPI, Sent
 from storage import people, statements, tickets

@@ -20,7 +20,7 @@ from telegram import Bot
 
 from bot.documents.data import FederationRow, FieldRow, Figures, Member, ReportData
 from bot.documents.report import governance_report_pdf
-from bot.envelopes import envelope_lines
+from bot.federation.envelopes import envelope_lines
 from bot.rules.business_time import BusinessCalendar
 from bot.rules.periods import Period, describe
 from bot.rules.service_levels import calendar_for

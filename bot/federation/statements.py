@@ -29,7 +29,7 @@ from bot.delivery.outbox import REPORT
 from bot.documents.data import EntryLine, Member, RequestLine, StatementData
 from bot.documents.data import Estimate as EstimateLine
 from bot.documents.statement import statement_pdf
-from bot.envelopes import envelope_lines
+from bot.federation.envelopes import envelope_lines
 from bot.logs import log_event
 from bot.rules.periods import Period, describe, parse_month
 from bot.rules.service_levels import calendar_for

@@ -1,0 +1,1 @@
+"""The member federation: its envelopes, statements and approvers' questions."""
