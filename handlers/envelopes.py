@@ -9,7 +9,7 @@ import re
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.envelopes import label, quantity, show, usages
+from bot.federation.envelopes import label, quantity, show, usages
 from bot.rules.envelopes import parse_envelope
 from bot.rules.periods import FIRST_YEAR, LAST_YEAR
 from bot.services import get_services

@@ -17,18 +17,15 @@ from telegram.ext import (
 )
 
 from bot.estimates import (
-    Answer,
     Done,
-    answer_approver,
     approval_card,
     approver_ids,
-    ask_lead,
     decide_on,
-    may_answer,
     may_decide,
     send_estimate,
     summary,
 )
+from bot.federation.questions import Answer, answer_approver, ask_lead, may_answer
 from bot.lifecycle import Outcome, drop
 from bot.rules.estimates import BadEstimate, split_estimate
 from bot.rules.forms import has_visible_text

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.envelopes import spent_warning
+from bot.federation.envelopes import spent_warning
 from bot.rules.forms import (
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,

@@ -23,7 +23,7 @@ from bot.conversation import (
     replied_ticket,
     ticket_written_to,
 )
-from bot.estimates import question_replied
+from bot.federation.questions import question_replied
 from bot.lifecycle import act
 from bot.rules.forms import has_visible_text
 from bot.rules.workflow import Action

@@ -7,9 +7,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
+from bot.federation.statements import previous_month, send_statement, statement_data
 from bot.rules.periods import Period, describe, parse_month
 from bot.services import get_services
-from bot.statements import previous_month, send_statement, statement_data
 from bot.ui.i18n import t
 from handlers.common import PRIVATE, Context, command_args, members, refuse, reply
 from storage import people

@@ -9,8 +9,8 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.envelopes import check_envelopes
 from bot.estimates import announce_over_run
+from bot.federation.envelopes import check_envelopes
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
