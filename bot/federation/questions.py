@@ -5,6 +5,7 @@ carry it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.estimates import Done, may_decide
 from bot.lifecycle import notify
@@ -34,16 +35,7 @@ async def ask_lead(
         if not allowed.ok:
             return allowed
         lead_id = ticket.assignee_id or estimate.created_by
-        added = await conversation.add_message(
-            conn,
-            ticket_id=ticket.id,
-            author_id=user.id,
-            kind="text",
-            body=text,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
-            now=now,
-        )
+        added = await _keep(conn, ticket, user, text, (chat_id, message_id), now)
         if added is not None:
             author, ref, asked = render.person(user), ticket.reference, added
             await notify(
@@ -116,16 +108,7 @@ async def answer_approver(
         if found.refusal or found.ticket is None or found.asker is None or question is None:
             return found
         ticket, asker = found.ticket, found.asker
-        added = await conversation.add_message(
-            conn,
-            ticket_id=ticket.id,
-            author_id=user.id,
-            kind="text",
-            body=text,
-            source_chat_id=chat_id,
-            source_message_id=message_id,
-            now=now,
-        )
+        added = await _keep(conn, ticket, user, text, (chat_id, message_id), now)
         if added is not None:
             author, ref, asked = render.person(user), ticket.reference, question.body or ""
             await tickets.touch(conn, ticket.id, now)
@@ -142,3 +125,25 @@ async def answer_approver(
             )
     services.wake_outbox()
     return found
+
+
+async def _keep(
+    conn: Connection,
+    ticket: Ticket,
+    author: User,
+    text: str,
+    source: tuple[int, int],
+    now: datetime,
+) -> int | None:
+    """`text` kept on the ticket as `author`'s message (its chat and message id); None if that
+    message was kept already (an update handled twice)."""
+    return await conversation.add_message(
+        conn,
+        ticket_id=ticket.id,
+        author_id=author.id,
+        kind="text",
+        body=text,
+        source_chat_id=source[0],
+        source_message_id=source[1],
+        now=now,
+    )
