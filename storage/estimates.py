@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
@@ -111,19 +111,29 @@ async def ticket_estimates(conn: aiosqlite.Connection, ticket_id: int) -> list[E
 
 
 async def approved_estimates(
-    conn: aiosqlite.Connection, ticket_ids: Sequence[int]
+    conn: aiosqlite.Connection, ticket_ids: Sequence[int], before: datetime | None = None
 ) -> dict[int, Estimate]:
     """The latest approved estimate of each of these tickets that has one (statements and
-    /billing set it beside the time logged)."""
+    /billing set it beside the time logged); with `before`, as it stood then: the estimate
+    approved most recently before that moment (a past month's statement, a past quarter's
+    report), later revisions and approvals counting for nothing."""
     found: dict[int, Estimate] = {}
     for start in range(0, len(ticket_ids), CHUNK):
         chunk = list(ticket_ids[start : start + CHUNK])
-        async with conn.execute(
-            "SELECT e.* FROM estimates e WHERE e.id IN (SELECT MAX(id) FROM estimates"
-            f" WHERE status = 'approved' AND ticket_id IN ({','.join('?' * len(chunk))})"
-            " GROUP BY ticket_id)",
-            chunk,
-        ) as cur:
+        marks = ",".join("?" * len(chunk))
+        if before is None:
+            sql = (
+                "SELECT e.* FROM estimates e WHERE e.id IN (SELECT MAX(id) FROM estimates"
+                f" WHERE status = 'approved' AND ticket_id IN ({marks}) GROUP BY ticket_id)"
+            )
+            args: list[object] = list(chunk)
+        else:  # every approval by then, oldest first: the last one of each ticket stands
+            sql = (
+                "SELECT * FROM estimates WHERE status = 'approved' AND decided_at < ?"
+                f" AND ticket_id IN ({marks}) ORDER BY ticket_id, decided_at, id"
+            )
+            args = [utc_text(before), *chunk]
+        async with conn.execute(sql, args) as cur:
             for row in await cur.fetchall():
                 estimate = Estimate.model_validate(dict(row))
                 found[estimate.ticket_id] = estimate
@@ -184,17 +194,20 @@ async def time_logged(conn: aiosqlite.Connection, ticket_id: int) -> TimeLogged:
 
 
 async def time_logged_by_ticket(
-    conn: aiosqlite.Connection, ticket_ids: Sequence[int]
+    conn: aiosqlite.Connection, ticket_ids: Sequence[int], before: date | None = None
 ) -> dict[int, TimeLogged]:
-    """The time logged on each of these tickets that has some."""
+    """The time logged on each of these tickets that has some (with `before`: on the days
+    before it, the local work dates)."""
     found: dict[int, TimeLogged] = {}
+    until = "" if before is None else " AND te.work_date < ?"
     for start in range(0, len(ticket_ids), CHUNK):
         chunk = list(ticket_ids[start : start + CHUNK])
+        args: list[object] = list(chunk) if before is None else [*chunk, before.isoformat()]
         async with conn.execute(
             f"SELECT te.ticket_id, SUM(te.minutes) AS minutes, SUM({ENTRY_CENTS}) AS cents"
-            f" FROM time_entries te WHERE te.ticket_id IN ({','.join('?' * len(chunk))})"
+            f" FROM time_entries te WHERE te.ticket_id IN ({','.join('?' * len(chunk))}){until}"
             " GROUP BY te.ticket_id",
-            chunk,
+            args,
         ) as cur:
             for row in await cur.fetchall():
                 found[row["ticket_id"]] = TimeLogged(minutes=row["minutes"], cents=row["cents"])

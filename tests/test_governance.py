@@ -5,9 +5,11 @@ manager gets their own federation's only; contacts and leads may not."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from bot.tools.emulator import Emulator
-from tests.test_envelopes import members
-from tests.test_statements import documents, documents_after, november, pdf_of
+from tests.test_envelopes import approve, log, members
+from tests.test_statements import MONTREAL, at, documents, documents_after, november, pdf_of
 
 # CQCH's fourth quarter (tests.test_statements.november), all in legal services:
 #   t1  Oct 30   60 min × 100,00 $ = 100,00 $
@@ -40,6 +42,25 @@ async def test_the_admins_report_of_a_federation_adds_up_by_field(bot: Emulator)
     # The envelope to the end of the quarter, as on November's statement (nothing in December).
     assert "toutes les expertises 10 h 4 h 52 1 h 15 3 h 53 61 %" in text, text
     assert "FCAQ" not in text
+
+
+async def test_a_past_quarters_estimates_against_actuals_stand_as_at_its_end(
+    bot: Emulator,
+) -> None:
+    who = await members(bot)
+    t1, _ = await november(bot, who)
+    # In January, t1 is revised (up to 10 h, approved) and 2 more hours are logged on it.
+    at(bot.services.clock, datetime(2027, 1, 12, 10, tzinfo=MONTREAL))
+    await approve(bot, t1, 600, 10000)
+    await log(bot, who, t1, date(2027, 1, 11), 120)
+    [document] = documents_after(who.boss, await who.boss.send("/report 2026-Q4 CQCH"))
+    text = pdf_of(document)
+    # As at December 31: t1 approved up to 6 h, 4 h 45 logged on it.
+    assert "Services juridiques 6 h 4 h 45 -21 %" in text, text
+    assert "10 h" not in text and "6 h 45" not in text, text
+    [year] = documents_after(who.boss, await who.boss.send("/report 2027 CQCH"))
+    # 2027 received no request: its report has no estimate of t1 at all.
+    assert "6 h 45" not in pdf_of(year)
 
 
 async def test_the_consortium_wide_report_sets_the_federations_side_by_side(

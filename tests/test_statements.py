@@ -266,11 +266,15 @@ async def test_a_past_statement_shows_the_envelope_as_it_stood_at_the_months_end
         # t3 resolved then, t2 not yet approved: 1 400,00 $ left, 600 of 2 000, 30 %.
         line = "toutes les expertises 2 000,00 $ 158,33 $ 441,67 $ 1 400,00 $ 30 %"
         assert line in pdf_of(october), pdf_of(october)
+        # t1's line shows the estimate approved in October, not November's revision.
+        assert "3 h à 6 h 600,00 $ 1 h 35 158,33 $" in pdf_of(october), pdf_of(october)
+        assert "10 h" not in pdf_of(october).split("Entrées de temps")[0]
         [november] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-11"))
         # End of November: 258,33 $ used; t1 1 000,00 − 258,33 = 741,67 $, t2 300,00 $, t3
         # reopened 200,00 $: 1 241,67 $ committed, 500,00 $ left, 75 %.
         line = "toutes les expertises 2 000,00 $ 258,33 $ 1 241,67 $ 500,00 $ 75 %"
         assert line in pdf_of(november), pdf_of(november)
+        assert "5 h à 10 h 1 000,00 $ 1 h 100,00 $" in pdf_of(november), pdf_of(november)
 
 
 async def test_a_blocked_manager_is_marked_and_the_others_get_it_once(bot: Emulator) -> None:

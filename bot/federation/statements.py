@@ -68,7 +68,10 @@ async def statement_data(
     entries = await repo.month_entries(conn, federation.id, period.first, period.after)
     fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
     ticket_ids = list(dict.fromkeys(e.ticket_id for e in entries))
-    approved = await estimates.approved_estimates(conn, ticket_ids)
+    # The estimates as they stood at the month's end: a later revision is next month's.
+    approved = await estimates.approved_estimates(
+        conn, ticket_ids, before=period.bounds(services.settings.tz)[1]
+    )
     requests: dict[int, RequestLine] = {}
     for entry in entries:
         if entry.ticket_id in requests:

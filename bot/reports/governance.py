@@ -6,7 +6,8 @@ The figures of a field or a federation: the requests received in the period, the
 within service targets (both the first response and the resolution decided, as /stats decides
 each with bot.rules.stats.met_target) and their average rating; the time logged in the period
 at each entry's rate; the approved estimates (upper bound) of the requests received in the
-period set against all the time logged on those requests.
+period set against the time logged on those requests, both as they stood at the period's end
+(the estimate approved last before it, the time of the days before it).
 """
 
 from __future__ import annotations
@@ -113,12 +114,17 @@ async def report_data(
         if federation is None or row.federation_id == federation.id
     }
     ids = [f.id for f in facts]
+    # Estimates against actuals as they stood at the period's end (a past quarter's report
+    # does not change with a later revision, or with time logged after it).
     approved = {
-        i: e.high_minutes for i, e in (await estimates.approved_estimates(conn, ids)).items()
+        i: e.high_minutes
+        for i, e in (await estimates.approved_estimates(conn, ids, before=end)).items()
     }
     logged = {
         i: spent.minutes
-        for i, spent in (await estimates.time_logged_by_ticket(conn, list(approved))).items()
+        for i, spent in (
+            await estimates.time_logged_by_ticket(conn, list(approved), before=period.after)
+        ).items()
     }
     judge = _Targets(await sla.targets(conn), calendar_for(tz), services.clock.now())
     fields = {f.id: f for f in await people.list_fields(conn, active_only=False)}
