@@ -13,7 +13,7 @@ from bot.rules.workflow import Action, Relation
 from bot.services import Services
 from bot.tickets import message_payload, recipients, relation_to
 from bot.together import absences
-from bot.ui import keyboards
+from bot.ui import keyboards, render
 from bot.ui.i18n import Html, escape, t, visible_length
 from storage import conversation, drafts, outbox, people, tickets
 from storage.db import Connection
@@ -56,6 +56,31 @@ def _header(language: str, ticket: Ticket, author: User, question: bool, edited:
     key = "relay.question" if question else "relay.header"
     text = t(language, key, reference=ticket.reference, name=author.full_name)
     return Html(f"{text} {t(language, 'relay.edited')}") if edited else text
+
+
+async def _headers(
+    conn: Connection,
+    ticket: Ticket,
+    author: User,
+    readers: list[tuple[int, str]],
+    question: bool,
+    edited: bool,
+) -> list[Html]:
+    """One header per reader; who reads the contact's message for an absent lead is told, in
+    a first line, whose request it is."""
+    lead = None
+    held = author.id == ticket.contact_id and ticket.assignee_id is not None
+    if held and any(reader != ticket.assignee_id for reader, _ in readers):
+        assert ticket.assignee_id is not None
+        lead = await people.get_user(conn, ticket.assignee_id)
+    headers = []
+    for reader, language in readers:
+        header = _header(language, ticket, author, question, edited)
+        if lead is not None and reader != lead.id:
+            cover = t(language, "away.relay_for", lead=render.person(lead))
+            header = Html(f"{cover}\n{header}")
+        headers.append(header)
+    return headers
 
 
 def _compose(header: Html, body: str | None) -> Html:
@@ -103,7 +128,7 @@ async def _relay(
         from_contact = Relation.OWNER in who
         question = question and not from_contact
         readers = await _readers(conn, services, ticket, author)
-        headers = [_header(lang, ticket, author, question, False) for _, lang in readers]
+        headers = await _headers(conn, ticket, author, readers, question, False)
         room = _room(incoming.kind, headers)
         if len(incoming.text or "") > room:
             return Relayed(ticket, "too_long", limit=room)
@@ -241,17 +266,21 @@ async def relay_edit(
         ticket = await tickets.get_ticket(conn, kept.ticket_id)
         assert ticket is not None
         readers = await _readers(conn, services, ticket, author)
-        headers = [_header(lang, ticket, author, False, True) for _, lang in readers]
+        headers = await _headers(conn, ticket, author, readers, False, True)
         room = _room(kept.kind, headers)
         if len(text) > room:
             return Relayed(ticket, "too_long", limit=room)
         await conversation.edit_message(conn, kept.id, text, now)
         languages = dict(readers)
+        by_reader = {reader: header for (reader, _), header in zip(readers, headers, strict=True)}
         for relay_id, method in await conversation.relays_of(conn, kept.id):
             original = await outbox.get(conn, relay_id)
             assert original is not None
             language = languages.get(original.chat_id, services.settings.default_language)
-            body = _compose(_header(language, ticket, author, False, True), text)
+            header = by_reader.get(original.chat_id) or _header(
+                language, ticket, author, False, True
+            )
+            body = _compose(header, text)
             edit = "edit_message_text" if method == "send_message" else "edit_message_caption"
             key = "text" if edit == "edit_message_text" else "caption"
             await outbox.enqueue(

@@ -254,14 +254,21 @@ async def _announce(
             lambda lang: t(lang, "notify.taken", reference=ref, lead=lead),
         )
     if action is Action.REASSIGN and after.assignee_id is not None:
-        await send_card(
-            conn,
-            services,
-            after,
-            after.assignee_id,
-            "assigned",
-            lambda lang: t(lang, "notify.assigned_to_you", who=actor_name),
-        )
+        # Given to a lead who is away: the card goes to who covers them, saying whose it is.
+        holder_id = after.assignee_id
+        for reader_id, _ in await absences.readers_for(conn, services, holder_id):
+            if reader_id != holder_id and actor is not None and reader_id == actor.id:
+                continue
+            await send_card(
+                conn,
+                services,
+                after,
+                reader_id,
+                "assigned",
+                (lambda lang: t(lang, "notify.assigned_to_you", who=actor_name))
+                if reader_id == holder_id
+                else (lambda lang: t(lang, "away.assigned_to_cover", who=actor_name, lead=lead)),
+            )
         if before.assignee_id and before.assignee_id not in {
             after.assignee_id,
             actor and actor.id,

@@ -196,8 +196,8 @@ async def _search(update: Update, context: Context, user: User, words: list[str]
     await reply(update, context, Html("\n".join(lines)))
 
 
-def _line(ticket: Ticket, language: str) -> Html:
-    return t(
+def _line(ticket: Ticket, language: str, covered: dict[int, User | None] | None = None) -> Html:
+    line = t(
         language,
         "queue.line",
         urgency=render.URGENCY_MARK[ticket.urgency],
@@ -205,6 +205,10 @@ def _line(ticket: Ticket, language: str) -> Html:
         status=render.status(ticket.status, language, for_contact=False),
         subject=ticket.subject,
     )
+    if covered and ticket.assignee_id in covered:  # held by an absent lead one covers
+        relay = t(language, "away.queue_relay", lead=render.person(covered[ticket.assignee_id]))
+        line = Html(f"{line} · {relay}")
+    return line
 
 
 async def _queue_page(
@@ -212,7 +216,7 @@ async def _queue_page(
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     language = user.language
     async with services.db.read() as conn:
-        actor = await actor_for(conn, user)
+        actor = await actor_for(conn, user, services.today())
         found, total = await tickets.lead_queue(
             conn,
             lead_id=user.id,
@@ -220,7 +224,9 @@ async def _queue_page(
             everything=user.role is Role.ADMIN,
             limit=QUEUE_PAGE,
             offset=page * QUEUE_PAGE,
+            covering=actor.covering,
         )
+        covered = {p: await people.get_user(conn, p) for p in actor.covering}
     if not found:
         return t(language, "queue.empty" if page == 0 else "queue.no_more"), None
     lines = [
@@ -232,7 +238,7 @@ async def _queue_page(
             pages=(total + QUEUE_PAGE - 1) // QUEUE_PAGE,
         )
     ]
-    lines += [_line(tk, language) for tk in found]
+    lines += [_line(tk, language, covered) for tk in found]
     lines.append(t(language, "queue.hint"))
     more = (page + 1) * QUEUE_PAGE < total
     row = keyboards.pages(page, more, language, lambda p: cb.pack(cb.QUEUE, "page", p))

@@ -16,6 +16,7 @@ from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
 from bot.services import get_services
 from bot.tickets import relation_to, visible_ticket
+from bot.together import absences
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
@@ -251,6 +252,7 @@ async def _reassign(
             )
             leads = await people.active_leads(conn)
             fields = await _fields_of_leads(conn, language)
+            away = await absences.flags_of(conn, [u.id for u in leads], language, services.today())
         if ticket is None:
             await refuse(update, context, t(language, "button.stale"))
             return
@@ -263,7 +265,7 @@ async def _reassign(
             return
         await query.answer()
         await query.edit_message_reply_markup(
-            keyboards.reassign_to(ticket_id, others, fields, language)
+            keyboards.reassign_to(ticket_id, others, fields, language, away)
         )
         return
     target_id = data.int_arg(1)

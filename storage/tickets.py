@@ -219,8 +219,10 @@ async def lead_queue(
     everything: bool,
     limit: int,
     offset: int,
+    covering: Iterable[int] = (),
 ) -> tuple[list[Ticket], int]:
-    """Open tickets for a lead: theirs and the unassigned ones of their fields (admins: all).
+    """Open tickets for a lead: theirs, those of the absent people they cover, and the
+    unassigned ones of their fields (admins: all).
 
     Most urgent first, then oldest. Returns a page and the total.
     """
@@ -228,12 +230,13 @@ async def lead_queue(
     if everything:
         where, args = f"status IN ('new', {_HELD})", []
     else:
+        holders = [lead_id, *sorted(set(covering) - {lead_id})]
         marks = ",".join("?" * len(fields)) or "NULL"
         where = (
-            f"(assignee_id = ? AND status IN ({_HELD}))"
+            f"(assignee_id IN ({','.join('?' * len(holders))}) AND status IN ({_HELD}))"
             f" OR (status = 'new' AND field_id IN ({marks}))"
         )
-        args = [lead_id, *fields]
+        args = [*holders, *fields]
     async with conn.execute(
         f"SELECT * FROM tickets WHERE {where} ORDER BY {URGENCY_ORDER}, id LIMIT ? OFFSET ?",
         (*args, limit, offset),

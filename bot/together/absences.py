@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.rules.absences import AwayRequest, covering, upcoming
+from bot.rules.absences import AwayRequest, covering, standing, upcoming
 from bot.services import Services
 from bot.ui import render
 from bot.ui.i18n import Html, format_day, t
@@ -106,6 +106,18 @@ def away_flag(absence: Absence, language: str, today: date) -> Html:
     if absence.starts_on > today:
         return t(language, "away.flag_planned", period=period(absence, language))
     return t(language, "away.flag", until=format_day(absence.ends_on, language))
+
+
+async def flags_of(
+    conn: Connection, user_ids: list[int], language: str, today: date
+) -> dict[int, str]:
+    """« 🌴 absence jusqu'au … » of each of these people away `today` (the reassign list)."""
+    found = await repo.upcoming_of(conn, user_ids, today)
+    return {
+        person: str(away_flag(absence, language, today))
+        for person, absence in found.items()
+        if standing(absence, today)
+    }
 
 
 async def _tell(conn: Connection, services: Services, person_id: int, text_for: object) -> None:

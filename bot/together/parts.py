@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.lifecycle import notify
 from bot.logs import log_event
 from bot.rules.forms import InvalidInput, validate_description
 from bot.rules.parts import fields_to_add, may_add_part
 from bot.services import Services
 from bot.tickets import Filed, announce_new_ticket, message_payload, relation_to
-from bot.ui import keyboards
+from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t, tn
 from storage import conversation, drafts, outbox, parts, people, tickets
 from storage.db import Connection
@@ -26,6 +27,7 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
+ENDED = frozenset({TicketStatus.CLOSED, TicketStatus.CANCELLED})  # parts nobody holds now
 
 
 class NotPickable(Exception):
@@ -65,18 +67,35 @@ async def toggle(services: Services, user: User, draft_id: int, field_id: int) -
     return draft
 
 
+async def _dropped(conn: Connection, filed: Filed, language: str) -> list[Html]:
+    """« Le domaine X n'est plus offert… »: each field picked at the review and switched off
+    before Send, which was not filed."""
+    if not filed.created or filed.ticket.draft_id is None:
+        return []
+    done = {part.field_id for part in (filed.ticket, *filed.parts)}
+    lines = []
+    for field_id in await parts.draft_fields(conn, filed.ticket.draft_id):
+        field = await people.get_field(conn, field_id)
+        if field is not None and not field.active and field_id not in done:
+            lines.append(t(language, "parts.field_dropped", field=field.name(language)))
+    return lines
+
+
 async def sent_text(services: Services, filed: Filed, language: str) -> Html:
-    """What the contact is told once the request is filed: its reference, or its parts."""
-    if not filed.parts:
-        return t(language, filed.sent_key, reference=filed.ticket.reference)
-    lines = [tn(language, "parts.sent", len(filed.parts) + 1)]
+    """What the contact is told once the request is filed: its reference, or its parts; and
+    the fields picked that were switched off meanwhile."""
     async with services.db.read() as conn:
-        for part in (filed.ticket, *filed.parts):
-            field = await people.get_field(conn, part.field_id)
-            name = field.name(language) if field else "—"
-            lines.append(t(language, "parts.sent_line", reference=part.reference, field=name))
-    lines.append(t(language, "parts.sent_after"))
-    return Html("\n".join(lines))
+        dropped = await _dropped(conn, filed, language)
+        if not filed.parts:
+            lines = [t(language, filed.sent_key, reference=filed.ticket.reference)]
+        else:
+            lines = [tn(language, "parts.sent", len(filed.parts) + 1)]
+            for part in (filed.ticket, *filed.parts):
+                field = await people.get_field(conn, part.field_id)
+                name = field.name(language) if field else "—"
+                lines.append(t(language, "parts.sent_line", reference=part.reference, field=name))
+            lines.append(t(language, "parts.sent_after"))
+    return Html("\n".join([*lines, *dropped]))
 
 
 # -- a part added by a lead from a ticket's card ----------------------------------------------
@@ -94,6 +113,39 @@ async def addable_fields(
         await people.list_fields(conn, active_only=True), [p.field_id for p in every]
     )
     return ticket, offered
+
+
+async def _tell_holders(
+    conn: Connection,
+    services: Services,
+    lead: User,
+    first: Ticket,
+    part: Ticket,
+    field: ExpertiseField,
+) -> None:
+    """The leads holding the request's other parts (or who covers them) hear of the new one."""
+    told = {lead.id}
+    who = render.person(lead)
+    for other in await parts.parts_of(conn, part.id):
+        holder = other.assignee_id
+        if holder is None or holder in told or other.status in ENDED:
+            continue
+        told.add(holder)
+        await notify(
+            conn,
+            services,
+            holder,
+            other,
+            "part_added",
+            lambda lang: t(
+                lang,
+                "parts.added_told",
+                request=first.reference,
+                reference=part.reference,
+                field=field.name(lang),
+                who=who,
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -161,6 +213,7 @@ async def add_part(
         )
         await parts.link(conn, first, part, now, added_by=lead.id)
         await announce_new_ticket(conn, services, part)
+        await _tell_holders(conn, services, lead, first, part, field)
         contact = await people.get_user(conn, ticket.contact_id)
         if contact is not None:
             language = contact.language

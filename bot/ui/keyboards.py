@@ -251,18 +251,27 @@ REASSIGN_LABEL_MAX = 60
 
 
 def reassign_to(
-    ticket_id: int, leads: Sequence[User], fields: Mapping[int, Sequence[str]], language: str
+    ticket_id: int,
+    leads: Sequence[User],
+    fields: Mapping[int, Sequence[str]],
+    language: str,
+    away: Mapping[int, str] | None = None,
 ) -> InlineKeyboardMarkup:
-    """A button per lead, with the fields they handle (`fields`: names by lead id)."""
+    """A button per lead, with the fields they handle (`fields`: names by lead id) and, for
+    who is away, until when (`away`: « 🌴 absence jusqu'au … » by lead id; before the fields,
+    which a long label cuts first)."""
     rows = []
     for lead in leads:
-        label = lead.full_name
+        # A button's label is plain text: the catalogue's escaping is undone.
+        name = lead.full_name
+        if away and lead.id in away:
+            name = f"{name} · {html.unescape(away[lead.id])}"
+        label = name
         if fields.get(lead.id):
             names = ", ".join(fields[lead.id])
-            # A button's label is plain text: the catalogue's escaping is undone.
-            label = html.unescape(t(language, "reassign.lead", name=lead.full_name, fields=names))
-            if len(label) > REASSIGN_LABEL_MAX:
-                label = label[: REASSIGN_LABEL_MAX - 1].rstrip(" ,") + "…"
+            label = html.unescape(t(language, "reassign.lead", name=name, fields=names))
+        if len(label) > REASSIGN_LABEL_MAX:
+            label = label[: REASSIGN_LABEL_MAX - 1].rstrip(" ,") + "…"
         rows.append([(label, _t(ticket_id, "to", lead.id))])
     rows.append([(t(language, "button.back"), _t(ticket_id, "card"))])
     return keyboard(rows)
