@@ -56,9 +56,9 @@ def build_application(
             )
         )
         # Keeps sends inside Telegram's limits (overall, per chat, per group); a 429 is raised
-        # to the outbox, which pauses (max_retries=0). The in-process Bot API of the tests and
-        # the sandbox has no limits: pacing it in real time would only make them slow. Around
-        # it, a direct reply that fails for a passing reason is tried again
+        # to the outbox, which holds that chat's rows (max_retries=0). The in-process Bot API
+        # of the tests and the sandbox has no limits: pacing it in real time would only make
+        # them slow. Around it, a direct reply that fails for a passing reason is tried again
         # (bot/delivery/retry.py).
         .rate_limiter(
             RetryingRateLimiter(

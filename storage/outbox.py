@@ -85,6 +85,17 @@ async def retry_later(
     )
 
 
+async def hold_chat(conn: aiosqlite.Connection, chat_id: int, until: datetime) -> int:
+    """Postpone every pending row of one chat due before `until` to `until` (a 429 on it):
+    they come due together, and `due` gives them back in the order they were queued."""
+    cur = await conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?"
+        " WHERE chat_id = ? AND status = 'pending' AND next_attempt_at < ?",
+        (utc_text(until), chat_id, utc_text(until)),
+    )
+    return cur.rowcount
+
+
 async def give_up(
     conn: aiosqlite.Connection, outbox_id: int, status: OutboxStatus, error: str
 ) -> None:

@@ -39,7 +39,7 @@ async def test_5xx_then_429_then_success_delivers_once(
     clock.advance(seconds=backoff(0).total_seconds())
     await bot.deliver()
     assert _cards(api, jean.id, reference) == 0
-    # Inside the retry_after window nothing at all is sent, to anyone.
+    # Inside the retry_after window nothing is sent to Jean (nor to anyone: nothing else waits).
     calls = len(api.calls)
     clock.advance(seconds=29)
     await bot.deliver()

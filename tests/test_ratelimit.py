@@ -195,16 +195,19 @@ async def test_every_limit_holds_for_a_random_mix_of_chats() -> None:
         assert within_bucket(times, rate, burst), chat
 
 
-async def test_a_429_is_raised_to_the_caller_and_holds_every_chat_until_it_passes() -> None:
+async def test_a_429_is_raised_to_the_caller_and_holds_its_chat_until_it_passes() -> None:
     time = FakeTime()
     recorder = Recorder(time)
-    limit = limiter(time)
+    limit = chat_limiter(time)
     recorder.fail_next.append(RetryAfter(timedelta(seconds=5)))
     first, second = await time.run(send(limit, recorder, 1), send(limit, recorder, 2))
     assert isinstance(first, RetryAfter)  # max_retries=0: the outbox decides what to do
     assert second is True
-    assert recorder.sent == [(0.0, 1), (5.0, 2)]  # nothing inside the window, to anyone
-    assert limit.hold_until == 5.0
+    third, fourth = await time.run(send(limit, recorder, 1), send(limit, recorder, 2))
+    assert third is True and fourth is True
+    # Chat 2 is not held by chat 1's 429; chat 1 gets nothing inside its window.
+    assert recorder.sent == [(0.0, 1), (0.0, 2), (0.0, 2), (5.0, 1)]
+    assert limit.hold_until(1) == 5.0 and limit.hold_until(2) == 0.0
 
 
 async def test_max_retries_retries_after_the_window() -> None:

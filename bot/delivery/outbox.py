@@ -3,9 +3,19 @@
 A notification is a row (committed with the change it announces) before it is a Bot API call.
 Several chats are served at once, each chat's rows one after the other in order: the rate
 limiter (bot/delivery/ratelimit.py) paces one chat without holding up the others.
-Transient failures (timeouts, 5xx, 429) reschedule the row with backoff; a 429 pauses every
-send for Telegram's `retry_after`; a 403 (the person blocked the bot) ends the row as
-`blocked`, records it on the user and tells the admins; a 400 ends the row as `failed`.
+Transient failures (timeouts, 5xx) reschedule the row with backoff; a 403 (the person blocked
+the bot) ends the row as `blocked`, records it on the user and tells the admins; a 400 ends the
+row as `failed`.
+
+A 429 holds one chat, not the outbox: the row that met it and every later pending row of that
+chat (those queued during the wait too) are postponed, in the database, until Telegram's
+`retry_after` has passed, and then go in the order they were queued; the other chats' rows go
+on meanwhile. So a busy group (20 messages a minute) delays its own rows, never the private
+notifications, and loses none. Telegram's 429 does not say whether the overall limit (about 30
+messages a second) was the one overrun: its answer is the same. The bot cannot tell, so it takes
+a 429 as the chat's, and keeps from the overall limit by pacing (28/s in the rate limiter). If
+the overall limit were met anyway (the token used elsewhere too), each chat would meet a 429 on
+its next send and be held in turn: one refused request per chat, no row lost or doubled.
 """
 
 from __future__ import annotations
@@ -64,7 +74,7 @@ class Outbox:
         self.bot = bot
         self.admin_ids = frozenset(admin_ids)
         self.default_language = default_language
-        self.paused_until: datetime | None = None
+        self.held: dict[int, datetime] = {}  # chat → until when a 429 holds its rows
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -121,11 +131,12 @@ class Outbox:
 
         async with self._lock:
             for _ in range(MAX_ROUNDS):
-                if failure is not None or self._halted():
+                if failure is not None or self._stopping:
                     break
                 async with self.db.read() as conn:  # the rows under way come first: skip them
                     rows = await repo.due(conn, self.clock.now(), len(taken) + BATCH)
-                fresh = [row for row in rows if row.id not in taken]
+                held = await self._hold_back(rows)
+                fresh = [row for row in rows if row.id not in taken and row.chat_id not in held]
                 for row in fresh:
                     taken.add(row.id)
                     if row.chat_id in queued:
@@ -134,6 +145,9 @@ class Outbox:
                         queued[row.chat_id] = [row]
                         lane = self._lane(row.chat_id, queued, taken, slots, progress)
                         lanes.add(asyncio.create_task(lane))
+                if held:  # they were due, now postponed: the next look finds other rows
+                    reap()
+                    continue
                 if not lanes:
                     break
                 # Look for more once the lanes are half done (all done when nothing was new).
@@ -141,7 +155,7 @@ class Outbox:
                 for _ in range(MAX_ROUNDS):
                     progress.clear()
                     reap()
-                    if failure is not None or len(taken) <= low_water or self._halted():
+                    if failure is not None or len(taken) <= low_water or self._stopping:
                         break
                     await progress.wait()
             for result in await asyncio.gather(*lanes, return_exceptions=True):
@@ -166,7 +180,7 @@ class Outbox:
         done = 0
         try:
             for _ in range(MAX_ROUNDS):
-                if not rows or self._halted():
+                if not rows or self._stopping:
                     break
                 row = rows[0]
                 async with slots:
@@ -183,13 +197,20 @@ class Outbox:
             progress.set()
         return done
 
-    def _halted(self) -> bool:
-        """True while a 429 pauses every send, or once stop() has been asked."""
-        paused = self.paused_until is not None and self.clock.now() < self.paused_until
-        return paused or self._stopping
+    async def _hold_back(self, rows: list[OutboxMessage]) -> set[int]:
+        """The chats among `rows` that a 429 still holds; their due rows postponed with it."""
+        now = self.clock.now()
+        for chat_id in [chat for chat, until in self.held.items() if until <= now]:
+            del self.held[chat_id]  # its window has passed: its rows are due again
+        held = {row.chat_id for row in rows if row.chat_id in self.held}
+        if held:  # queued during the wait: behind the rows already held, in their order
+            async with self.db.transaction() as conn:
+                for chat_id in held:
+                    await repo.hold_chat(conn, chat_id, self.held[chat_id])
+        return held
 
     async def _deliver(self, row: OutboxMessage) -> bool:
-        """Try one row; False when every send must pause (429)."""
+        """Try one row; False when its chat's later rows must wait (429)."""
         now = self.clock.now()
         try:
             # Retried here, with backoff: not also at once (bot/delivery/retry.py).
@@ -198,10 +219,14 @@ class Outbox:
         except RetryAfter as exc:
             wait = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py)
             seconds = retry_after_seconds(exc)
-            self.paused_until = now + timedelta(seconds=seconds)
-            log_event(log, "outbox.paused", logging.WARNING, seconds=seconds, row=row.id)
+            until = max(now + timedelta(seconds=seconds), self.held.get(row.chat_id, now))
+            self.held[row.chat_id] = until
+            log_event(
+                log, "outbox.held", logging.WARNING, chat=row.chat_id, seconds=seconds, row=row.id
+            )
             async with self.db.transaction() as conn:
-                await repo.retry_later(conn, row.id, self.paused_until, f"429 retry_after={wait}")
+                await repo.retry_later(conn, row.id, until, f"429 retry_after={wait}")
+                await repo.hold_chat(conn, row.chat_id, until)
             return False
         except Forbidden as exc:
             await self._blocked(row, str(exc))

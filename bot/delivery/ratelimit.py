@@ -11,9 +11,15 @@ five documents to one lead) is a burst that Telegram answers with 429. `ChatRate
 token bucket per private chat, and takes every token a send needs at the same instant, just
 before the request goes out, so that waiting for one limit never lets another one be overrun.
 
-A 429 is still raised to the caller (`max_retries=0`): the outbox reschedules the row and pauses
-(bot/delivery/outbox.py). The limiter also holds every chat-addressed request until the
-`retry_after` has passed, so that nothing is sent inside a window Telegram announced.
+A 429 is still raised to the caller (`max_retries=0`): the outbox postpones that chat's rows
+(bot/delivery/outbox.py). The limiter also holds the requests to that chat until the
+`retry_after` has passed, so that nothing is sent to it inside the window Telegram announced;
+the other chats go on. Telegram's 429 says neither which limit was overrun nor whether it was
+the overall one (the body is the same "Too Many Requests: retry after N" with `retry_after`), so
+a 429 is taken as the chat's: the overall pacing below (28/s) is what keeps the overall limit
+from being reached. Were it reached anyway (another program using the same token), each chat
+would meet its own 429 on its next send and be held in turn: at most one request per chat
+inside the window, never a lost row.
 """
 
 from __future__ import annotations
@@ -86,13 +92,15 @@ class TokenBucket:
 
 
 class _Lane:
-    """One chat: its bucket, and a lock that makes its sends wait their turn, in order."""
+    """One chat: its bucket, a lock that makes its sends wait their turn, in order, and the
+    `clock()` time until which a 429 holds its sends."""
 
-    __slots__ = ("bucket", "lock")
+    __slots__ = ("bucket", "hold_until", "lock")
 
     def __init__(self, bucket: TokenBucket) -> None:
         self.bucket = bucket
         self.lock = asyncio.Lock()
+        self.hold_until = 0.0
 
 
 class ChatRateLimiter(BaseRateLimiter[int]):
@@ -124,7 +132,6 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._overall = TokenBucket(overall_rate, overall_burst, clock())
         self._overall_lock = asyncio.Lock()
         self._lanes: dict[int | str, _Lane] = {}
-        self._hold_until = 0.0
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -132,10 +139,11 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    @property
-    def hold_until(self) -> float:
-        """The `clock()` time until which chat-addressed requests wait after a 429."""
-        return self._hold_until
+    def hold_until(self, chat_id: int | str) -> float:
+        """The `clock()` time until which requests to `chat_id` wait after its 429 (0: none)."""
+        key = _chat_key(chat_id)
+        lane = self._lanes.get(key) if key is not None else None
+        return lane.hold_until if lane is not None else 0.0
 
     async def process_request(
         self,
@@ -146,7 +154,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONResult:
-        """Wait for the chat's turn and tokens, then send; a 429 holds every chat, then raises."""
+        """Wait for the chat's turn and tokens, then send; a 429 holds that chat, then raises."""
         chat = _chat_key(data.get("chat_id"))
         if chat is None:
             return await callback(*args, **kwargs)
@@ -157,8 +165,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 seconds = retry_after_seconds(exc)
-                self._hold_until = max(self._hold_until, self._clock() + seconds)
-                log.warning("429 on %s: holding chat sends for %ss", endpoint, seconds)
+                lane = self._lane(chat)
+                lane.hold_until = max(lane.hold_until, self._clock() + seconds)
+                log.warning("429 on %s to %s: holding its sends for %ss", endpoint, chat, seconds)
                 if attempt >= retries:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -166,19 +175,29 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     async def _acquire(self, chat: int | str) -> None:
         lane = self._lane(chat)
         async with lane.lock:  # FIFO: the sends of one chat leave in the order they came
-            await self._wait_for(lane.bucket)
-            async with self._overall_lock:
-                await self._wait_for(self._overall)
-                # Both tokens at the same instant, right before the request leaves: a wait for
-                # one never makes the other's spend early (which would compress the sends).
-                now = self._clock()
-                self._overall.take(now)
-                lane.bucket.take(now)  # only grew while we waited: we hold the chat's lock
+            for _ in range(MAX_WAITS):
+                await self._wait_for(lane.bucket, lane)
+                async with self._overall_lock:
+                    await self._wait_for(self._overall)
+                    now = self._clock()
+                    if lane.hold_until - now > _EPSILON:
+                        continue  # a 429 to this chat came meanwhile: wait, not holding others
+                    # Both tokens at the same instant, right before the request leaves: a wait
+                    # for one never makes the other's spend early (which compresses the sends).
+                    self._overall.take(now)
+                    lane.bucket.take(now)  # only grew while we waited: we hold the chat's lock
+                    return
+            log.warning("rate limiter: gave up waiting after %s rechecks", MAX_WAITS)
+            now = self._clock()
+            self._overall.take(now)
+            lane.bucket.take(now)
 
-    async def _wait_for(self, bucket: TokenBucket) -> None:
+    async def _wait_for(self, bucket: TokenBucket, lane: _Lane | None = None) -> None:
+        """Until `bucket` has a token and `lane` (if given) is not held by a 429."""
         for _ in range(MAX_WAITS):
             now = self._clock()
-            wait = max(self._hold_until - now, bucket.wait(now))
+            hold = lane.hold_until - now if lane is not None else 0.0
+            wait = max(hold, bucket.wait(now))
             if wait <= _EPSILON:
                 return
             await self._sleep(wait)
@@ -191,7 +210,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         if len(self._lanes) >= MAX_IDLE_LANES:
             now = self._clock()
             for key, old in list(self._lanes.items()):
-                if not old.lock.locked() and old.bucket.full(now):
+                if not old.lock.locked() and old.bucket.full(now) and old.hold_until <= now:
                     del self._lanes[key]
         private = isinstance(chat, int) and chat > 0
         rate, burst = self._chat_shape if private else self._group_shape

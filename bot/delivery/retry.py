@@ -8,8 +8,8 @@ it went before (the handler, the error handler, the admins' report).
 
 The retry wraps the rate limiter, the one hook PTB runs around every Bot API call but
 `getUpdates` (which the Updater retries itself): each new try waits its turn like any send, and
-a 429 holds the other chats as it did. The outbox retries its rows with its own backoff and
-pauses every send on a 429 (bot/delivery/outbox.py): its calls are made inside
+a 429 holds that chat's sends as it did. The outbox retries its rows with its own backoff and
+holds a chat's rows on a 429 (bot/delivery/outbox.py): its calls are made inside
 `left_to_caller()` and tried once here.
 """
 
