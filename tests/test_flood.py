@@ -1,6 +1,6 @@
 """A flood of 10,000 notifications stays inside Telegram's limits, and nothing is lost.
 
-The real outbox (`bot.delivery.outbox.Outbox`: its rows, its 429 pause, its retries) delivers
+The real outbox (`bot.delivery.outbox.Outbox`: its rows, its 429 holds, its retries) delivers
 through a real PTB `ExtBot` with its `HTTPXRequest` and `bot.delivery.ratelimit.ChatRateLimiter`,
 against the fake Telegram over HTTP (tests/fake_telegram.py), which enforces the flood limits and
 records every send. The two properties: at most 0.1 % of the sends get a 429, and none is made
@@ -198,7 +198,7 @@ async def deliver_everything(outbox: Outbox, db: Database, deadline: float) -> N
             )
         if not int(next(iter(rows))[0]) or time.monotonic() > deadline:
             return
-        await asyncio.sleep(0.05)  # a 429 pause or a backoff: look again shortly
+        await asyncio.sleep(0.05)  # a 429 hold or a backoff: look again shortly
 
 
 def check(flood: Flood, telegram: FakeTelegram, notes: list[Note]) -> None:
