@@ -132,3 +132,10 @@ async def test_in_english(bot: Emulator) -> None:
     assert "/approvals is for their managers" in replies[-1].text
     replies = await boss.send("/approvals")
     assert "Aucune estimation n'attend votre décision." in replies[-1].text
+
+
+async def test_the_approval_policy_is_in_the_usage_and_the_help(bot: Emulator) -> None:
+    boss = await flows.admin(bot)
+    replies = await boss.send("/federation")
+    assert "/federation approbation CODE seuil" in replies[-1].text
+    assert "/federation approbation CODE seuil" in (await boss.send("/help"))[-1].text
