@@ -210,6 +210,30 @@ async def test_a_429_is_raised_to_the_caller_and_holds_its_chat_until_it_passes(
     assert limit.hold_until(1) == 5.0 and limit.hold_until(2) == 0.0
 
 
+async def test_a_429_while_its_chat_waits_for_the_overall_rate_holds_no_other_chat() -> None:
+    time = FakeTime()
+    sent: list[tuple[float, int]] = []
+    limit = limiter(time, overall_rate=1.0, overall_burst=1)
+
+    async def slow_429(chat: int) -> bool:  # answered half a second later: 429 for 5 s
+        sent.append((time.now, chat))
+        await time.sleep(0.5)
+        raise RetryAfter(timedelta(seconds=5))
+
+    async def call(chat: int) -> bool:
+        sent.append((time.now, chat))
+        return True
+
+    def request(callback: Any, chat: int) -> Coroutine[Any, Any, Any]:
+        return limit.process_request(callback, (chat,), {}, "x", {"chat_id": chat}, None)
+
+    # Chat 1's second send waits for the overall token when the first one's 429 comes: it
+    # waits out its window without keeping chat 2 from the token.
+    first, second, other = await time.run(request(slow_429, 1), request(call, 1), request(call, 2))
+    assert isinstance(first, RetryAfter) and second is True and other is True
+    assert sent == [(0.0, 1), (1.0, 2), (5.5, 1)]
+
+
 async def test_max_retries_retries_after_the_window() -> None:
     time = FakeTime()
     recorder = Recorder(time)
