@@ -78,18 +78,25 @@ async def federations_with_time(conn: aiosqlite.Connection, first: date, after: 
         return [int(r[0]) for r in await cur.fetchall()]
 
 
-async def delivery_status(
+class Delivery(Record):
+    """What became of a manager's statement of a month (storage/migrations/0010, 0015)."""
+
+    status: str  # sending, sent, blocked, failed, unsure, retry, given_up
+    at: datetime
+    tries: int  # the checks at which its send failed for a passing reason
+
+
+async def delivery(
     conn: aiosqlite.Connection, federation_id: int, month: str, user_id: int
-) -> str | None:
-    """What became of a manager's statement of a month: None (not tried, or to try again),
-    'sending' (interrupted), 'sent', 'blocked' or 'failed'."""
+) -> Delivery | None:
+    """A manager's statement of a month as recorded; None: not tried yet."""
     async with conn.execute(
-        "SELECT status FROM statement_deliveries WHERE federation_id = ? AND month = ?"
-        " AND user_id = ?",
+        "SELECT status, at, tries FROM statement_deliveries WHERE federation_id = ?"
+        " AND month = ? AND user_id = ?",
         (federation_id, month, user_id),
     ) as cur:
         row = await cur.fetchone()
-    return str(row[0]) if row else None
+    return Delivery.model_validate(dict(row)) if row else None
 
 
 async def record_delivery(
@@ -97,20 +104,25 @@ async def record_delivery(
     federation_id: int,
     month: str,
     user_id: int,
-    status: str | None,
+    status: str,
     now: datetime,
-) -> None:
-    """Record a manager's statement's state (None: forget it, to try it again)."""
-    if status is None:
-        await conn.execute(
-            "DELETE FROM statement_deliveries WHERE federation_id = ? AND month = ?"
-            " AND user_id = ?",
-            (federation_id, month, user_id),
+    *,
+    tries: int | None = None,
+    was: str | None = None,
+) -> bool:
+    """Record a manager's statement's state (and with `tries`, its failed checks); with `was`,
+    only if it is still in that state (compare-and-set: False if it no longer was)."""
+    if was is not None:
+        cur = await conn.execute(
+            "UPDATE statement_deliveries SET status = ?, at = ?, tries = COALESCE(?, tries)"
+            " WHERE federation_id = ? AND month = ? AND user_id = ? AND status = ?",
+            (status, utc_text(now), tries, federation_id, month, user_id, was),
         )
-        return
+        return cur.rowcount == 1
     await conn.execute(
-        "INSERT INTO statement_deliveries (federation_id, month, user_id, status, at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET status = excluded.status,"
-        " at = excluded.at",
-        (federation_id, month, user_id, status, utc_text(now)),
+        "INSERT INTO statement_deliveries (federation_id, month, user_id, status, at, tries)"
+        " VALUES (?, ?, ?, ?, ?, COALESCE(?, 0)) ON CONFLICT DO UPDATE SET"
+        " status = excluded.status, at = excluded.at, tries = COALESCE(?, tries)",
+        (federation_id, month, user_id, status, utc_text(now), tries, tries),
     )
+    return True

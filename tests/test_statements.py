@@ -183,18 +183,66 @@ async def test_the_monthly_job_sends_each_statement_once_on_the_first_business_d
         assert names == ["releve-CQCH-2026-12.pdf", "releve-CQCH-2027-01.pdf"]
 
 
-async def test_a_failed_send_is_tried_again_at_the_next_check(bot: Emulator) -> None:
-    who = await members(bot)
+async def november_due(bot: Emulator, who: Members) -> None:
+    """An hour of CQCH's in November; the clock on December 1 (a Tuesday), 9 h: it is due."""
     t1 = await request(bot, who)
     await log(bot, who, t1, date(2026, 11, 10), 60)
-    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))  # a Tuesday
-    # Telegram is down longer than the quick retries: the month is not recorded as sent.
-    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=503, times=3)
-    assert await check_statements(bot.services, bot.app.bot) == 0
+    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+
+
+async def deliveries(bot: Emulator) -> dict[int, tuple[str, int]]:
+    """November's deliveries recorded: manager → (status, failed checks)."""
+    sql = "SELECT user_id, status, tries FROM statement_deliveries WHERE month = '2026-11'"
+    async with bot.services.db.read() as conn, conn.execute(sql) as cur:
+        return {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+
+
+async def admin_notices(bot: Emulator, who: Members) -> list[str]:
+    """What the admin was told through the outbox, delivered now."""
+    await bot.deliver()
+    return [sent.text for sent in who.boss.chat if sent.text.startswith("⚠️")]
+
+
+async def test_a_failed_send_is_tried_again_at_the_next_check(bot: Emulator) -> None:
+    who = await members(bot)
+    await november_due(bot, who)
+    # Telegram answers 503, then the connection drops: nothing was delivered, no quick retry
+    # (one call per check), the month is not recorded as sent.
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=503, times=2)
+    for tries in (1, 2):
+        assert await check_statements(bot.services, bot.app.bot) == 0
+        assert await deliveries(bot) == {who.gisele.id: ("retry", tries)}
     assert not documents(who.gisele)
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert len(documents(who.gisele)) == 1
     assert await check_statements(bot.services, bot.app.bot) == 0
+    assert await deliveries(bot) == {who.gisele.id: ("sent", 2)}
+    assert not await admin_notices(bot, who)
+    sends = [c for c in bot.api.calls if c.method == "sendDocument"]
+    assert len(sends) == 3
+
+
+async def test_after_five_failed_checks_it_stops_and_the_admins_are_told_once(
+    bot: Emulator,
+) -> None:
+    who = await members(bot)
+    await november_due(bot, who)
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=502, times=10)
+    for _ in range(4):
+        assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not await admin_notices(bot, who)
+    assert await check_statements(bot.services, bot.app.bot) == 1  # settled: given up
+    for _ in range(2):
+        assert await check_statements(bot.services, bot.app.bot) == 0
+    assert await deliveries(bot) == {who.gisele.id: ("given_up", 5)}
+    assert [c.method for c in bot.api.calls].count("sendDocument") == 5
+    assert await admin_notices(bot, who) == [
+        "⚠️ Le relevé de CQCH pour novembre 2026 n'a pas pu être remis à Gisèle Tremblay :"
+        " Telegram était injoignable à chacune des dernières vérifications. Il n'est plus"
+        " réessayé. /statement CQCH 2026-11 vous l'envoie pour le lui transmettre ; Gisèle"
+        " Tremblay peut aussi l'obtenir avec /statement 2026-11."
+    ]
+    assert not documents(who.gisele)
 
 
 async def test_billing_sets_the_approved_estimate_beside_the_actual(bot: Emulator) -> None:
@@ -282,54 +330,94 @@ async def test_a_blocked_manager_is_marked_and_the_others_get_it_once(bot: Emula
     paul = await flows.contact(bot, who.boss, 2006, "Paul")  # a second CQCH manager
     async with bot.services.db.transaction() as conn:
         assert await people.set_manager(conn, paul.id, True)
-    t1 = await request(bot, who)
-    await log(bot, who, t1, date(2026, 11, 10), 60)
-    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    await november_due(bot, who)
     bot.api.fail("sendDocument", chat_id=paul.id, status=403)
-    # Gisèle's fails for a passing reason past the quick retries: hers alone is tried again.
-    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=502, times=3)
+    # Gisèle's fails for a passing reason: hers alone is tried again.
+    bot.api.fail("sendDocument", chat_id=who.gisele.id, status=502)
     assert await check_statements(bot.services, bot.app.bot) == 0
     assert not documents(who.gisele) and not documents(paul)
     async with bot.services.db.read() as conn:
         blocked = await people.get_user(conn, paul.id)
     assert blocked is not None and blocked.blocked_at is not None
-    await bot.deliver()
-    assert who.boss.chat[-1].text == (
+    assert await admin_notices(bot, who) == [
         "⚠️ Paul Tremblay a bloqué le bot : le relevé de CQCH pour novembre 2026 n'a pas pu lui"
         " être remis. Il n'est pas renvoyé ; quand le bot sera débloqué, Paul Tremblay pourra"
         " l'obtenir avec /statement 2026-11."
-    )
+    ]
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert await check_statements(bot.services, bot.app.bot) == 0
     assert len(documents(who.gisele)) == 1 and not documents(paul)
     sends = [c for c in bot.api.calls if c.method == "sendDocument"]
     assert [c.params["chat_id"] for c in sends].count(paul.id) == 1  # not retried
-    assert [c.params["chat_id"] for c in sends].count(who.gisele.id) == 4  # 3 failed, 1 sent
+    assert [c.params["chat_id"] for c in sends].count(who.gisele.id) == 2  # 1 failed, 1 sent
+    assert len(await admin_notices(bot, who)) == 1
+
+
+UNSURE = (
+    "⚠️ Le relevé de CQCH pour novembre 2026 envoyé à Gisèle Tremblay n'est peut-être pas"
+    " arrivé : Telegram n'a pas confirmé sa remise. Il n'est pas renvoyé automatiquement, pour"
+    " ne pas le doubler. /statement CQCH 2026-11 vous l'envoie pour le lui transmettre ; Gisèle"
+    " Tremblay peut aussi l'obtenir avec /statement 2026-11."
+)
 
 
 async def test_a_send_interrupted_before_its_record_is_not_sent_again(bot: Emulator) -> None:
     who = await members(bot)
-    t1 = await request(bot, who)
-    await log(bot, who, t1, date(2026, 11, 10), 60)
-    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
+    await november_due(bot, who)
     async with bot.services.db.transaction() as conn:  # as a crash after the send leaves it
         await statements.record_delivery(
             conn, 1, "2026-11", who.gisele.id, "sending", bot.services.clock.now()
         )
-    assert await check_statements(bot.services, bot.app.bot) == 1
-    assert not documents(who.gisele)  # at most once: she asks /statement for it
-
-
-async def test_a_timeout_or_a_long_flood_wait_gives_one_delivery_later(bot: Emulator) -> None:
-    who = await members(bot)
-    t1 = await request(bot, who)
-    await log(bot, who, t1, date(2026, 11, 10), 60)
-    at(bot.services.clock, datetime(2026, 12, 1, 9, tzinfo=MONTREAL))
-    bot.api.fail("sendDocument", chat_id=who.gisele.id, timeout=True, times=3)
+    # A moment later (a restart's first check), it may still be under way: left alone.
+    bot.services.clock.advance(minutes=2)
     assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not await admin_notices(bot, who)
+    bot.services.clock.advance(hours=1)
+    assert await check_statements(bot.services, bot.app.bot) == 1
+    assert await check_statements(bot.services, bot.app.bot) == 0
+    assert not documents(who.gisele)  # at most once: she asks /statement for it
+    assert await deliveries(bot) == {who.gisele.id: ("unsure", 0)}
+    assert await admin_notices(bot, who) == [UNSURE]
+
+
+async def test_a_timed_out_send_is_not_sent_again_and_the_admins_are_told_once(
+    bot: Emulator,
+) -> None:
+    who = await members(bot)
+    paul = await flows.contact(bot, who.boss, 2006, "Paul")  # a second CQCH manager
+    async with bot.services.db.transaction() as conn:
+        assert await people.set_manager(conn, paul.id, True)
+    await who.boss.send("/language")
+    await who.boss.click("English")
+    await november_due(bot, who)
+    # Gisèle's arrives, but its answer is lost (a read timeout); Paul's times out, undelivered.
+    # Neither is tried again, at once or later: the bot cannot tell them apart.
+    bot.api.lost_answers.add("sendDocument")
+    bot.api.fail("sendDocument", chat_id=paul.id, timeout=True)
+    assert await check_statements(bot.services, bot.app.bot) == 1  # both settled
+    for _ in range(2):
+        assert await check_statements(bot.services, bot.app.bot) == 0
+    sends = [c.params["chat_id"] for c in bot.api.calls if c.method == "sendDocument"]
+    assert sorted(sends) == sorted([who.gisele.id, paul.id])
+    assert len(documents(who.gisele)) == 1 and not documents(paul)
+    assert await deliveries(bot) == {who.gisele.id: ("unsure", 0), paul.id: ("unsure", 0)}
+    assert await admin_notices(bot, who) == [
+        f"⚠️ The CQCH statement for November 2026 sent to {name} may not have arrived:"
+        " Telegram did not confirm"
+        " its delivery. It is not sent again automatically, so as not to send it twice."
+        f" /statement CQCH 2026-11 sends it to you to forward; {name} can also get it with"
+        " /statement 2026-11."
+        for name in ("Gisèle Tremblay", "Paul Tremblay")
+    ]
+
+
+async def test_a_long_flood_wait_gives_one_delivery_at_a_later_check(bot: Emulator) -> None:
+    who = await members(bot)
+    await november_due(bot, who)
     bot.api.fail("sendDocument", chat_id=who.gisele.id, status=429, retry_after=60)
     assert await check_statements(bot.services, bot.app.bot) == 0
     assert not documents(who.gisele)
     assert await check_statements(bot.services, bot.app.bot) == 1
     assert await check_statements(bot.services, bot.app.bot) == 0
     assert len(documents(who.gisele)) == 1
+    assert await deliveries(bot) == {who.gisele.id: ("sent", 1)}

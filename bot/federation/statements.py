@@ -3,15 +3,22 @@ database, its PDF (bot/documents, rendered in a worker thread), and the job that
 federation's managers the previous month's on the first business day of the month.
 
 A PDF is bytes, which the outbox (JSON payloads) does not hold: statements are sent directly,
-with the quick retry every direct call has (bot/delivery/retry.py). Each manager's is recorded
-(storage/migrations/0010): 'sending' committed before the send, then 'sent', 'blocked' (a 403:
-the person is marked blocked, as the outbox does, and not tried again) or 'failed' (a 400). A
-passing failure (5xx, timeout, 429) forgets the row, to be tried at the next check, for that
-manager only. The federation's month is recorded as sent once every manager's is settled.
+tried once (`left_to_caller()`: no quick retry, which after a timeout could deliver it twice).
+Each manager's is recorded (storage/migrations/0010, 0015): 'sending' committed before the
+send, then
+- 'sent';
+- 'blocked' (a 403: the person is marked blocked, as the outbox does; the admins are told);
+- 'failed' (a 400, for good);
+- 'unsure' (a timeout: Telegram may have delivered it): not sent again; the admins are told
+  which manager's statement of which month may not have arrived, and how to send it again;
+- 'retry' (a 5xx, a connection error, a 429: nothing was delivered), tried at the next check
+  for that manager only, until it failed at MAX_CHECKS checks: 'given_up', the admins told.
+The federation's month is recorded as sent once every manager's is settled.
 
-At most once: a crash between the send and its record leaves 'sending', which is not sent
-again. A statement is a document of account; two copies of it are the double the project
-promises against, while a missed one is not lost: the manager gets it with /statement.
+At most once: a crash between the send and its record leaves 'sending'; a check that finds it
+older than STALE_SENDING makes it 'unsure' (the admins told), and it is not sent again. A
+statement is a document of account; two copies of it are the double the project promises
+against, while a missed one is not lost: the manager gets it with /statement.
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, CallbackContext
 
 from bot.delivery.outbox import REPORT
+from bot.delivery.retry import left_to_caller
 from bot.documents.data import EntryLine, Member, RequestLine, StatementData
 from bot.documents.data import Estimate as EstimateLine
 from bot.documents.statement import statement_pdf
@@ -47,6 +55,14 @@ CHECK_EVERY = timedelta(hours=1)
 FIRST_CHECK = timedelta(seconds=60)
 JOB_NAME = "monthly_statements"
 SEND_FROM_HOUR = 8  # local: a PDF arriving at midnight wakes a manager for nothing
+MAX_CHECKS = 5  # checks at which a manager's send may fail for a passing reason
+STALE_SENDING = timedelta(minutes=10)  # a 'sending' row older than this was cut by a crash
+# The outcomes the admins are told of, and by which text.
+TOLD = {
+    "blocked": "statement.blocked",
+    "unsure": "statement.unsure",
+    "given_up": "statement.given_up",
+}
 
 
 def month_of(day: date) -> Period:
@@ -119,7 +135,12 @@ async def send_statement(
 ) -> None:
     """Send a statement as a PDF to one chat, its caption the text `caption` (raises what the
     Bot API raised)."""
-    pdf = await render(data, language)
+    await _send_pdf(bot, chat_id, await render(data, language), data, language, caption)
+
+
+async def _send_pdf(
+    bot: Bot, chat_id: int, pdf: bytes, data: StatementData, language: str, caption: str
+) -> None:
     await bot.send_document(
         chat_id,
         document=pdf,
@@ -180,41 +201,11 @@ async def _send_to_managers(
             language: await statement_data(conn, services, federation, period, language)
             for language in {m.language for m in managers}
         }
+    pdfs = {language: await render(data, language) for language, data in by_language.items()}
     complete = True
-    month = period.label
     for manager in managers:
-        async with services.db.read() as conn:
-            done = await repo.delivery_status(conn, federation_id, month, manager.id)
-        if done is not None:  # sent, blocked, failed, or interrupted by a crash: not again
-            if done == "sending":
-                log_event(log, "statement.unsure", logging.WARNING, chat=manager.id, month=month)
-            continue
-        async with services.db.transaction() as conn:  # the intent, committed before the send
-            await repo.record_delivery(
-                conn, federation_id, month, manager.id, "sending", services.clock.now()
-            )
-        outcome: str | None = "sent"
-        try:
-            data = by_language[manager.language]
-            await send_statement(bot, manager.id, data, manager.language, "statement.monthly")
-        except Forbidden:  # the manager blocked the bot: recorded, not retried
-            outcome = "blocked"
-            log_event(log, "statement.blocked", logging.WARNING, chat=manager.id)
-            await _blocked(services, manager, federation, period)
-        except BadRequest as exc:  # for good: not retried
-            outcome = "failed"
-            log_event(
-                log, "statement.undeliverable", logging.WARNING, chat=manager.id, error=str(exc)
-            )
-        except TelegramError as exc:  # passing (5xx, timeout, 429): tried at the next check
-            outcome, complete = None, False
-            log_event(
-                log, "statement.retry", logging.WARNING, chat=manager.id, error=type(exc).__name__
-            )
-        async with services.db.transaction() as conn:
-            await repo.record_delivery(
-                conn, federation_id, month, manager.id, outcome, services.clock.now()
-            )
+        if not await _send_one(services, bot, federation, period, manager, by_language, pdfs):
+            complete = False
     if not complete:
         return False
     async with services.db.transaction() as conn:
@@ -223,20 +214,100 @@ async def _send_to_managers(
         )
 
 
-async def _blocked(
-    services: Services, manager: User, federation: Federation, period: Period
+async def _send_one(
+    services: Services,
+    bot: Bot,
+    federation: Federation,
+    period: Period,
+    manager: User,
+    by_language: dict[str, StatementData],
+    pdfs: dict[str, bytes],
+) -> bool:
+    """Send one manager their statement unless it was settled; whether it is settled now."""
+    month, now = period.label, services.clock.now()
+    async with services.db.read() as conn:
+        done = await repo.delivery(conn, federation.id, month, manager.id)
+    tries = done.tries if done else 0
+    if done is not None and done.status == "sending":
+        if now - done.at < STALE_SENDING:  # being sent, or cut a moment ago: seen next time
+            return False
+        # A crash between the send and its record: perhaps delivered, not sent again.
+        log_event(log, "statement.unsure", logging.WARNING, chat=manager.id, month=month)
+        await _settle(services, manager, federation, period, "unsure", tries, was="sending")
+        return True
+    if done is not None and done.status != "retry":  # sent, blocked, failed, unsure, given up
+        return True
+    async with services.db.transaction() as conn:  # the intent, committed before the send
+        await repo.record_delivery(conn, federation.id, month, manager.id, "sending", now)
+    language = manager.language
+    try:
+        with left_to_caller():  # tried once: a repeat after a timeout could double it
+            await _send_pdf(
+                bot,
+                manager.id,
+                pdfs[language],
+                by_language[language],
+                language,
+                "statement.monthly",
+            )
+    except Forbidden:  # the manager blocked the bot: recorded, not retried
+        log_event(log, "statement.blocked", logging.WARNING, chat=manager.id)
+        await _settle(services, manager, federation, period, "blocked", tries)
+        return True
+    except BadRequest as exc:  # for good: not retried
+        log_event(log, "statement.undeliverable", logging.WARNING, chat=manager.id, error=str(exc))
+        await _settle(services, manager, federation, period, "failed", tries)
+        return True
+    except TimedOut:  # no answer: Telegram may have delivered it, so it is not sent again
+        log_event(log, "statement.unsure", logging.WARNING, chat=manager.id, month=month)
+        await _settle(services, manager, federation, period, "unsure", tries)
+        return True
+    except TelegramError as exc:  # nothing delivered (5xx, connection, 429): the next check
+        tries += 1
+        log_event(
+            log,
+            "statement.retry",
+            logging.WARNING,
+            chat=manager.id,
+            error=type(exc).__name__,
+            tries=tries,
+        )
+        status = "given_up" if tries >= MAX_CHECKS else "retry"
+        await _settle(services, manager, federation, period, status, tries)
+        return status == "given_up"
+    await _settle(services, manager, federation, period, "sent", tries)
+    return True
+
+
+async def _settle(
+    services: Services,
+    manager: User,
+    federation: Federation,
+    period: Period,
+    status: str,
+    tries: int,
+    was: str | None = None,
 ) -> None:
-    """Mark the manager blocked, as the outbox does for a 403, and tell the admins."""
+    """Record a manager's statement's outcome and, in the same transaction (so once), tell the
+    admins of one they should know about; a 403 marks the manager blocked, as the outbox does.
+    With `was`, only if the record is still in that state."""
     now = services.clock.now()
     settings = services.settings
     async with services.db.transaction() as conn:
-        await people.mark_blocked(conn, manager.id, now)
+        if not await repo.record_delivery(
+            conn, federation.id, period.label, manager.id, status, now, tries=tries, was=was
+        ):
+            return
+        if status == "blocked":
+            await people.mark_blocked(conn, manager.id, now)
+        if status not in TOLD:
+            return
         for admin_id, language in await people.admins_to_tell(
             conn, settings.admin_ids, settings.default_language
         ):
             text = t(
                 language,
-                "statement.blocked",
+                TOLD[status],
                 name=manager.full_name,
                 code=federation.code,
                 period=describe(period, language),
