@@ -19,13 +19,22 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from bot.tools import demo_requests as requests
+from bot.tools import demo_together as together
+from bot.tools.demo_plan import (
+    Action,
+    DemoError,
+    Moments,
+    Planned,
+    Step,
+    day_start,
+    last_working_minute,
+    office,
+)
 from bot.tools.demo_requests import (
     ADMIN,
     BY_KEY,
@@ -36,7 +45,6 @@ from bot.tools.demo_requests import (
     PERSONAS,
     RATES,
     Persona,
-    Request,
 )
 from bot.tools.emulator import Emulator, Person
 from bot.tools.fakeapi import Sent
@@ -61,10 +69,6 @@ MANAGER_OF = {p.federation: p for p in PERSONAS if p.manager}
 HISTORY_DAYS = 92  # three months, and the day the people were invited
 # Envelopes of the year (`/envelope CODE YEAR AMOUNT [field]`): hours, dollars, one field's.
 ENVELOPES = ("CQCH {year} 120h", "FCAQ {year} 15000$", "CQCH {year} 30h legal")
-
-
-class DemoError(Exception):
-    """The demo data could not be created (the bot did not answer as the plan expects)."""
 
 
 class ReplayClock:
@@ -99,62 +103,6 @@ class Summary:
         return sum(self.states.values())
 
 
-# -- when things happen -----------------------------------------------------------------------
-
-OPENING, CLOSING = 8 * 60 + 30, 17 * 60  # the Consortium's working day, in minutes
-
-
-def day_start(moment: datetime, tz: ZoneInfo) -> datetime:
-    """Midnight, in `tz`, of the day of `moment`: what the history is anchored to."""
-    local = moment.astimezone(tz)
-    return datetime(local.year, local.month, local.day, tzinfo=tz)
-
-
-def last_working_minute(day: datetime, tz: ZoneInfo) -> datetime:
-    """16 h 59 on the last working day before `day` (a midnight): the latest moment of the
-    requests anchored to the day, whatever time of that day the sandbox starts."""
-    before = day.astimezone(tz).date() - timedelta(days=1)
-    while before.weekday() >= 5:
-        before -= timedelta(days=1)
-    return datetime(before.year, before.month, before.day, 16, 59, tzinfo=tz)
-
-
-def office(moment: datetime, tz: ZoneInfo) -> datetime:
-    """`moment` if it falls in working hours (Monday to Friday, 8 h 30 to 17 h), else a moment
-    early in the next working day (people answer when they are at work)."""
-    local = moment.astimezone(tz)
-    minute = local.hour * 60 + local.minute
-    if local.weekday() < 5 and OPENING <= minute < CLOSING:
-        return moment
-    day = local.date() if minute < OPENING else local.date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    start = datetime(day.year, day.month, day.day, 8, 30, tzinfo=tz)
-    return start + timedelta(minutes=(minute * 7) % 150)  # spread over the first hours
-
-
-Action = Callable[[], Awaitable[None]]
-
-
-@dataclass(order=True)
-class _Step:
-    moment: datetime
-    order: tuple[int, int]  # (request, step): what happens at one moment keeps its order
-    run: Action = field(compare=False)
-
-
-@dataclass
-class _Ticket:
-    """A request of the plan, as the bot filed it."""
-
-    request: Request
-    contact: Person
-    staff: Person  # the lead of its field, or the admin for `other`
-    id: int = 0
-    reference: str = ""
-    minutes: int = 0  # time logged, as planned
-
-
 # -- the replay -------------------------------------------------------------------------------
 
 
@@ -167,7 +115,7 @@ class Demo:
         self.clock = clock
         self.tz = emulator.services.settings.tz
         self.rng = random.Random(12)  # noqa: S311 - the same history on every run, no secret
-        self._tickets: list[_Ticket] = []
+        self._tickets: list[Planned] = []
 
     @property
     def admin(self) -> Person:
@@ -235,10 +183,10 @@ class Demo:
 
     # -- the plan ---------------------------------------------------------------------------
 
-    def _plan(self, now: datetime) -> list[_Step]:
+    def _plan(self, now: datetime) -> list[Step]:
         """Every step of every request, each at its moment (to be run in time order)."""
         self._tickets = []
-        steps: list[_Step] = []
+        steps: list[Step] = []
         today = day_start(now, self.tz)
         month_start = today.replace(day=1)
         ordered = sorted(requests.REQUESTS, key=lambda r: -r.days)
@@ -246,7 +194,7 @@ class Demo:
             contact = self.persons[CONTACT_OF[request.federation].key]
             lead = LEAD_OF.get(request.field)
             staff = self.persons[lead.key] if lead else self.admin
-            ticket = _Ticket(request, contact, staff)
+            ticket = Planned(request, contact, staff)
             self._tickets.append(ticket)
             if request.days >= 3:  # counted from midnight: the same whatever the hour
                 filed = office(today - timedelta(days=request.days), self.tz)
@@ -256,16 +204,19 @@ class Demo:
                     now - timedelta(days=request.days), month_start + timedelta(minutes=number)
                 )
                 end = now - timedelta(minutes=1)
-            moments = _Moments(min(filed, end), end, self.tz, self.rng)
-            for n, (moment, run) in enumerate(self._life(ticket, moments)):
-                steps.append(_Step(moment, (number, n), run))
-        return steps
+            moments = Moments(min(filed, end), end, self.tz, self.rng)
+            for n, (moment, run) in enumerate(self.life(ticket, moments)):
+                steps.append(Step(moment, (number, n), run))
+        # Working together: the congress in three parts, the web lead away (demo_together.py).
+        congress, together_steps = together.plan(self, now, self._tickets)
+        self._tickets += congress
+        return steps + together_steps
 
-    def _life(self, ticket: _Ticket, at: _Moments) -> list[tuple[datetime, Action]]:
+    def life(self, ticket: Planned, at: Moments) -> list[tuple[datetime, Action]]:
         """What happens to one request, and when, up to the state it ends in."""
         request, rng = ticket.request, self.rng
         state = request.state
-        life: list[tuple[datetime, Action]] = [(at.moment, lambda: self._file(ticket))]
+        life: list[tuple[datetime, Action]] = [(at.moment, lambda: self.file(ticket))]
         if state is S.NEW:
             return life
         if state is S.CANCELLED and not request.taken:
@@ -281,7 +232,7 @@ class Demo:
             if state is S.AWAITING_APPROVAL:
                 return life
         else:  # approved, the work is in progress already
-            life.append((at.later(0.3, 20), lambda: self._press(ticket.staff, ticket, "start")))
+            life.append((at.later(0.3, 20), lambda: self.press(ticket.staff, ticket, "start")))
         entries = [rng.choice(requests.WORK_MINUTES) for _ in range(rng.choice((1, 2, 2, 3)))]
         for n, minutes in enumerate(entries):
             ticket.minutes += minutes
@@ -306,7 +257,7 @@ class Demo:
         life.append((at.later(3, 40), lambda: self._confirm(ticket)))
         return life
 
-    def _estimates(self, ticket: _Ticket, at: _Moments) -> list[tuple[datetime, Action]]:
+    def _estimates(self, ticket: Planned, at: Moments) -> list[tuple[datetime, Action]]:
         """The lead's estimate and the manager's decision: refused once, then a revised
         estimate approved; or approved; or left for the manager to approve."""
         request = ticket.request
@@ -324,21 +275,27 @@ class Demo:
 
     # -- what the personas do ---------------------------------------------------------------
 
-    async def _file(self, ticket: _Ticket) -> None:
-        """The contact fills in the form and sends it."""
+    async def file(self, ticket: Planned, also: tuple[str, ...] = ()) -> None:
+        """The contact fills in the form and sends it; `also`: the codes of the other fields
+        the request touches (one part each, bot/tools/demo_together.py)."""
         request, contact = ticket.request, ticket.contact
         async with self.emulator.services.db.read() as conn:
             fields = {f.code: f.id for f in await people.list_fields(conn, active_only=True)}
         await contact.send("/new")
-        field_data = _find(contact, rf"f:field:(\d+):{fields[request.field]}")
+        field_data = find_data(contact, rf"f:field:(\d+):{fields[request.field]}")
         draft = int(field_data.split(":")[2])
-        await self._press_data(contact, field_data)
+        await self.press_data(contact, field_data)
         await contact.send(request.subject)
         await contact.send(request.description)
-        await self._press_data(contact, f"f:urgency:{draft}:{request.urgency.value}")
-        await self._press_data(contact, f"f:nodate:{draft}")
-        await self._press_data(contact, f"f:attdone:{draft}")
-        await self._press_data(contact, f"f:send:{draft}")
+        await self.press_data(contact, f"f:urgency:{draft}:{request.urgency.value}")
+        await self.press_data(contact, f"f:nodate:{draft}")
+        await self.press_data(contact, f"f:attdone:{draft}")
+        if also:  # at the review, « Ce besoin touche aussi… »: the other fields, then back
+            await self.press_data(contact, f"p:pick:{draft}")
+            for code in also:
+                await self.press_data(contact, f"p:tog:{draft}:{fields[code]}")
+            await self.press_data(contact, f"p:done:{draft}")
+        await self.press_data(contact, f"f:send:{draft}")
         async with self.emulator.services.db.read() as conn:
             filed = await tickets.ticket_by_draft(conn, draft)
         if filed is None:
@@ -346,70 +303,70 @@ class Demo:
             raise DemoError(f"{request.subject!r} was not filed; the bot said: {said}")
         ticket.id, ticket.reference = filed.id, filed.reference
 
-    async def _take(self, ticket: _Ticket) -> None:
-        await self._press(ticket.staff, ticket, "take")
+    async def _take(self, ticket: Planned) -> None:
+        await self.press(ticket.staff, ticket, "take")
 
-    async def _log(self, ticket: _Ticket, minutes: int, note: str) -> None:
+    async def _log(self, ticket: Planned, minutes: int, note: str) -> None:
         hours, rest = divmod(minutes, 60)  # as people type it: 1h30, 2h, 45m
         duration = (f"{hours}h{rest:02d}" if rest else f"{hours}h") if hours else f"{rest}m"
         await ticket.staff.send(f"/log {ticket.reference} {duration} {note}")
 
-    async def _estimate(self, ticket: _Ticket, text: str) -> None:
+    async def _estimate(self, ticket: Planned, text: str) -> None:
         await ticket.staff.send(f"/estimate {ticket.reference} {text}")
 
-    async def _decide(self, ticket: _Ticket, refusal: str | None) -> None:
+    async def _decide(self, ticket: Planned, refusal: str | None) -> None:
         """The federation's manager presses Approuver on the card, or Refuser and gives why."""
         manager = self.persons[MANAGER_OF[ticket.request.federation].key]
         async with self.emulator.services.db.read() as conn:
             pending = await estimates.pending_estimate(conn, ticket.id)
         if pending is None:
             raise DemoError(f"{ticket.reference} has no estimate to decide on")
-        await self._press_data(manager, f"e:{'ok' if refusal is None else 'no'}:{pending.id}")
+        await self.press_data(manager, f"e:{'ok' if refusal is None else 'no'}:{pending.id}")
         if refusal is not None:
             await manager.send(refusal)
 
-    async def _ask(self, ticket: _Ticket) -> None:
-        await self._press(ticket.staff, ticket, "ask")
+    async def _ask(self, ticket: Planned) -> None:
+        await self.press(ticket.staff, ticket, "ask")
         await ticket.staff.send(requests.QUESTIONS[ticket.request.field][0])
 
-    async def _answer(self, ticket: _Ticket) -> None:
-        await self._press(ticket.contact, ticket, "reply")
+    async def _answer(self, ticket: Planned) -> None:
+        await self.press(ticket.contact, ticket, "reply")
         await ticket.contact.send(requests.QUESTIONS[ticket.request.field][1])
 
-    async def _resolve(self, ticket: _Ticket, *, again: bool = False) -> None:
-        await self._press(ticket.staff, ticket, "resolve")
+    async def _resolve(self, ticket: Planned, *, again: bool = False) -> None:
+        await self.press(ticket.staff, ticket, "resolve")
         notes = requests.RESOLUTIONS[ticket.request.field]
         await ticket.staff.send(notes[1] if again else notes[0])
 
-    async def _reopen(self, ticket: _Ticket) -> None:
-        await self._press(ticket.contact, ticket, "reopen")
+    async def _reopen(self, ticket: Planned) -> None:
+        await self.press(ticket.contact, ticket, "reopen")
 
-    async def _confirm(self, ticket: _Ticket) -> None:
+    async def _confirm(self, ticket: Planned) -> None:
         """The contact confirms, then rates (most do), with a comment or without."""
         contact, request = ticket.contact, ticket.request
-        await self._press(contact, ticket, "confirm")
+        await self.press(contact, ticket, "confirm")
         if request.stars is None:
             return
-        await self._press_data(contact, f"t:rate:{ticket.id}:{request.stars}")
+        await self.press_data(contact, f"t:rate:{ticket.id}:{request.stars}")
         if request.comment:
             await contact.send(request.comment)
         else:
-            await self._press(contact, ticket, "nocomment")
+            await self.press(contact, ticket, "nocomment")
 
-    async def _cancel(self, ticket: _Ticket) -> None:
+    async def _cancel(self, ticket: Planned) -> None:
         await ticket.contact.send(f"/ticket {ticket.reference}")
-        await self._press(ticket.contact, ticket, "cancel")
-        await self._press(ticket.contact, ticket, "cancelok")
+        await self.press(ticket.contact, ticket, "cancel")
+        await self.press(ticket.contact, ticket, "cancelok")
 
-    async def _press(self, person: Person, ticket: _Ticket, action: str) -> None:
+    async def press(self, person: Person, ticket: Planned, action: str) -> None:
         """Press a ticket's button, on the latest message of the chat that has it; if none
         has it any more, ask the bot for the ticket's card first (`/ticket`), as people do."""
         data = f"t:{action}:{ticket.id}"
         if _message_with(person, data) is None:
             await person.send(f"/ticket {ticket.reference}")
-        await self._press_data(person, data)
+        await self.press_data(person, data)
 
-    async def _press_data(self, person: Person, data: str) -> None:
+    async def press_data(self, person: Person, data: str) -> None:
         message = _message_with(person, data)
         if message is None:
             said = person.last.text if person.chat else "nothing"
@@ -448,24 +405,7 @@ class Demo:
         )
 
 
-class _Moments:
-    """The moments of one request's life, one after the other, never after `end`."""
-
-    def __init__(self, start: datetime, end: datetime, tz: ZoneInfo, rng: random.Random) -> None:
-        self.moment = start
-        self.end = end
-        self.tz = tz
-        self.rng = rng
-
-    def later(self, low: float, high: float) -> datetime:
-        """Between `low` and `high` hours after the previous moment, in working hours (the
-        contacts are staff of their federations too)."""
-        moment = office(self.moment + timedelta(hours=self.rng.uniform(low, high)), self.tz)
-        self.moment = min(moment, self.end)
-        return self.moment
-
-
-def _decided(ticket: _Ticket) -> EstimateStatus | None:
+def _decided(ticket: Planned) -> EstimateStatus | None:
     """What became of the request's latest estimate, as planned."""
     if ticket.request.estimate is None:
         return None
@@ -482,7 +422,7 @@ def _message_with(person: Person, data: str) -> Sent | None:
     return next((m for m in reversed(person.chat) if any(d == data for _, d in m.buttons)), None)
 
 
-def _find(person: Person, pattern: str) -> str:
+def find_data(person: Person, pattern: str) -> str:
     """The callback data matching `pattern` on the latest message that has one."""
     for message in reversed(person.chat):
         for _label, data in message.buttons:
