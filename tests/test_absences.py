@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.rules.absences import covering, read_period
+from bot.rules.absences import covering, read_away, read_period
 from bot.rules.forms import InvalidInput
 from bot.rules.workflow import Actor, Relation, relations
 from bot.sla import check_service_levels
@@ -42,7 +42,6 @@ def test_who_covers_follows_the_delegates_and_stops_on_a_loop() -> None:
 @pytest.mark.parametrize(
     ("typed", "problem"),
     [
-        ("2026-12-20", "usage"),
         ("bientôt plus tard", "unreadable"),
         ("2026-11-01 2026-11-30", "past"),
         ("2026-12-20 2026-12-10", "before_start"),
@@ -54,6 +53,29 @@ def test_bad_periods(typed: str, problem: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         read_period(typed.split(), TODAY)
     assert refused.value.problem == problem
+
+
+def test_one_date_is_that_day_and_day_words_read_from_today() -> None:
+    day = date(2026, 12, 20)
+    assert read_period(["2026-12-20"], TODAY) == (day, day)
+    assert read_period(["20", "décembre"], TODAY) == (day, day)
+    tomorrow = date(2026, 11, 25)
+    assert read_period(["demain"], TODAY) == (tomorrow, tomorrow)
+    assert read_period(["aujourd'hui", "au", "demain"], TODAY) == (TODAY, tomorrow)
+    assert read_period(["today", "December", "3"], TODAY) == (TODAY, date(2026, 12, 3))
+
+
+def test_the_person_and_the_delegate_by_number_or_name() -> None:
+    typed = ["9000000011", "2026-12-02", "2026-12-10", "9000000015"]
+    request = read_away(typed, TODAY)
+    assert (request.person, request.delegate) == ("9000000011", "9000000015")
+    assert (request.starts_on, request.ends_on) == (date(2026, 12, 2), date(2026, 12, 10))
+    request = read_away(["20/12", "5/1", "Claire", "Gagnon"], TODAY)
+    assert (request.ends_on, request.delegate) == (date(2027, 1, 5), "Claire Gagnon")
+    # The words of a date are never a name: the error is the date's.
+    with pytest.raises(InvalidInput) as refused:
+        read_away(["2026-12-20", "2026-12-10"], TODAY)
+    assert refused.value.problem == "before_start"
 
 
 def test_periods_read_as_the_form_reads_dates() -> None:
@@ -93,12 +115,12 @@ def test_the_delegate_acts_as_the_assignee_only_while_covering() -> None:
 
 async def test_away_alone_shows_it_and_back_ends_it(bot: Emulator) -> None:
     boss, _, jean, luc = await flows.world(bot)
-    assert "Aucune absence" in (await jean.send("/away"))[-1].text
+    assert "Vous n'avez aucune absence" in (await jean.send("/away"))[-1].text
     replies = await jean.send("/away 20 décembre 5 janvier @luc")
     assert "Absence enregistrée du 20 décembre 2026 au 5 janvier 2027" in replies[-1].text
     assert "Luc" in replies[-1].text
     assert count(luc, "Jean", "vous confie le relais", "5 janvier 2027") == 1
-    assert "Absence prévue" in (await jean.send("/away"))[-1].text
+    assert "Votre absence est prévue" in (await jean.send("/away"))[-1].text
     # The admin sees it in /users.
     users = (await boss.send("/users lead"))[-1].text
     assert "absence prévue du 20 décembre 2026 au 5 janvier 2027" in users
@@ -110,21 +132,22 @@ async def test_away_alone_shows_it_and_back_ends_it(bot: Emulator) -> None:
         ("2026-12-01", 1),
     ]
     assert "annulée" in (await jean.send("/back"))[-1].text
-    assert "Aucune absence" in (await jean.send("/back"))[-1].text
+    assert "Vous n'avez aucune absence" in (await jean.send("/back"))[-1].text
 
 
 async def test_bad_arguments_get_a_reason_and_the_usage(bot: Emulator) -> None:
     boss, marie, jean, luc = await flows.world(bot)
     for typed, words in [
-        ("/away 2026-12-20", "deux dates"),
-        ("/away hier demain", "ne se lisent pas"),
+        ("/away 1/12 @luc 3/12", "le premier et le dernier jour"),
+        ("/away bientôt plus tard", "ne se lisent pas"),
+        ("/away hier demain", "dans le passé"),
         ("/away 2026-11-01 2026-11-30", "dans le passé"),
         ("/away 2026-12-20 2026-12-10", "avant le premier"),
         ("/away 2026-12-20 2028-01-10", "au plus un an"),
     ]:
         text = (await jean.send(typed))[-1].text
         assert words in text and "Syntaxe : /away" in text, typed
-    assert "Aucune personne « @nobody »" in (await jean.send("/away 1/12 3/12 @nobody"))[-1].text
+    assert "ne répond à « @nobody »" in (await jean.send("/away 1/12 3/12 @nobody"))[-1].text
     assert "autre personne" in (await jean.send("/away 1/12 3/12 @jean"))[-1].text
     # A contact is no delegate.
     async with bot.services.db.transaction() as conn:
@@ -138,7 +161,7 @@ async def test_bad_arguments_get_a_reason_and_the_usage(bot: Emulator) -> None:
     stranger = bot.person(9999, "Inconnu")
     assert "lien d'invitation" in (await stranger.send("/away 1/12 3/12"))[-1].text
     # An admin names a lead, never a contact or an admin, as the absent person.
-    assert "n'est pas une personne responsable" in (await boss.send("/away 1/12 3/12"))[-1].text
+    assert "Syntaxe pour l'absence d'une personne" in (await boss.send("/away 1/12 3/12"))[-1].text
     text = (await boss.send("/away @mtremblay 1/12 3/12"))[-1].text
     assert "n'est pas une personne responsable" in text
     assert "Syntaxe : /back" in (await jean.send("/back demain"))[-1].text
@@ -232,7 +255,7 @@ async def test_the_absence_ends_with_its_last_day_in_montreal(
     clock.advance(hours=1)  # Thursday the 26th, 00:30 in Montréal: Jean is back by himself
     reference = await flows.file_request(marie)
     assert count(jean, reference) == 1
-    assert "Aucune absence" in (await jean.send("/away"))[-1].text
+    assert "Vous n'avez aucune absence" in (await jean.send("/away"))[-1].text
 
 
 async def test_an_absence_survives_a_restart(
@@ -273,8 +296,9 @@ async def test_in_english(bot: Emulator) -> None:
     boss = await flows.admin(bot)
     await flows.federation(boss)
     ann = await flows.lead(bot, boss, 3005, "Ann", "legal", language_code="en")
-    text = (await ann.send("/away 2026-12-20"))[-1].text
-    assert "Two dates are needed" in text and "Usage: /away" in text
+    text = (await ann.send("/away 2026-12-20 @luc 2026-12-21"))[-1].text
+    assert "Give the first and the last day" in text and "Usage: /away" in text
+    assert "You have no absence" in (await ann.send("/away"))[-1].text
     replies = await ann.send("/away December 20 January 5")
     assert "Absence set from December 20, 2026 to January 5, 2027 inclusive" in replies[-1].text
 
@@ -290,3 +314,52 @@ async def test_the_federations_decision_on_an_estimate_reaches_the_delegate(
     await marie.click("Approuver")
     assert "approuvée par Marie" in luc.last.text and reference in luc.last.text
     assert count(jean, "approuvée par Marie") == 0
+
+
+async def test_an_admin_names_the_lead_and_the_delegate_by_telegram_number(bot: Emulator) -> None:
+    boss, _, jean, luc = await flows.world(bot)
+    text = (await boss.send("/away"))[-1].text
+    assert "Syntaxe pour l'absence d'une personne responsable" in text
+    replies = await boss.send(f"/away {jean.id} 2026-11-25 2026-12-02 {luc.id}")
+    assert "Absence de Jean (@jean) enregistrée du 25 novembre 2026 au 2 décembre 2026" in (
+        replies[-1].text
+    )
+    assert count(luc, "vous confie le relais") == 1
+    assert "Absence prévue pour Jean" in (await boss.send(f"/away {jean.id}"))[-1].text
+    assert "Votre absence est prévue" in (await jean.send("/away"))[-1].text
+    assert "annulée" in (await boss.send(f"/back {jean.id}"))[-1].text
+    assert await h.rows(bot, "SELECT user_id, delegate_id, ended_at IS NULL FROM absences") == [
+        (jean.id, luc.id, 0)
+    ]
+
+
+async def test_one_date_is_a_one_day_absence(bot: Emulator) -> None:
+    _, _, jean, _ = await flows.world(bot)
+    text = (await jean.send("/away demain"))[-1].text
+    assert "Absence enregistrée du 25 novembre 2026 au 25 novembre 2026" in text
+    assert await h.rows(bot, "SELECT starts_on, ends_on FROM absences") == [
+        ("2026-11-25", "2026-11-25")
+    ]
+    assert "une seule date : cette journée" in (await jean.send("/away 1/12 @x 3/12"))[-1].text
+
+
+async def test_a_lead_names_the_delegate_by_name_or_is_told_whom(bot: Emulator) -> None:
+    boss, _, jean, luc = await flows.world(bot)
+    text = (await jean.send("/away 1/12 3/12 @claire"))[-1].text
+    assert "Aucune personne responsable ni admin ne répond à « @claire »" in text
+    # The field's other lead and the admins, with how to name them; never /users.
+    assert "• Luc : @luc" in text and f"• Claire Gagnon : {boss.id}" in text
+    assert "Jean :" not in text and "/users" not in text
+    text = (await jean.send("/away 1/12 3/12 claire gagnon"))[-1].text
+    assert "Absence enregistrée" in text and "Relais : Claire Gagnon" in text
+    text = (await jean.send(f"/away 1/12 3/12 {boss.id}"))[-1].text
+    assert "Relais : Claire Gagnon" in text
+    # Two staff of the same name: by @username or number instead.
+    async with bot.services.db.transaction() as conn:
+        await conn.execute("UPDATE users SET full_name = 'Claire Gagnon' WHERE id = ?", (luc.id,))
+    text = (await jean.send("/away 1/12 3/12 Claire Gagnon"))[-1].text
+    assert "Plusieurs personnes s'appellent « Claire Gagnon »" in text
+    assert await h.rows(bot, "SELECT delegate_id FROM absences ORDER BY id") == [
+        (boss.id,),
+        (boss.id,),
+    ]
