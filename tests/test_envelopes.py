@@ -105,9 +105,9 @@ async def test_set_and_show_used_committed_remaining(bot: Emulator) -> None:
     expected = [
         "Enveloppes de CQCH — Confédération québécoise des coopératives",
         "• 2026, toutes les expertises : 10 h",
-        "Utilisé : 3 h · Engagé : 2 h · Reste : 5 h (50 %)",
+        "Utilisé : 3 h · Engagé : 2 h · Utilisé ou engagé : 50 % · Reste : 5 h",
         "• 2026, Services juridiques : 1 000,00 $",
-        "Utilisé : 300,00 $ · Engagé : 200,00 $ · Reste : 500,00 $ (50 %)",
+        "Utilisé : 300,00 $ · Engagé : 200,00 $ · Utilisé ou engagé : 50 % · Reste : 500,00 $",
     ]
     shown = spaced((await who.boss.send("/envelope CQCH 2026"))[-1].text).split("\n")
     assert [line.strip() for line in shown] == expected
@@ -265,6 +265,6 @@ async def test_a_manager_reads_the_envelope_in_english(bot: Emulator) -> None:
     assert [line.strip() for line in shown] == [
         "Envelopes of CQCH — Confédération québécoise des coopératives",
         "• 2026, all fields: $1,500.00",
-        "Used: $150.00 · Committed: $0.00 · Remaining: $1,350.00 (10%)",
+        "Used: $150.00 · Committed: $0.00 · Used or committed: 10% · Remaining: $1,350.00",
     ]
     assert (await who.gisele.send("/envelope 20x"))[-1].text.startswith("Usage: /envelope")
