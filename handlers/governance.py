@@ -10,7 +10,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.reports.governance import report_data, send_report
+from bot.reports.governance import period_label, report_data, send_report
 from bot.rules.periods import Period, parse_period
 from bot.services import get_services
 from bot.ui.i18n import t
@@ -46,9 +46,11 @@ async def report_command(update: Update, context: Context, user: User) -> None:
             assert user.federation_id is not None
             federation = await people.federation_by_id(conn, user.federation_id)
             if len(args) == 2 and (federation is None or args[1].upper() != federation.code):
-                await reply(
-                    update, context, t(language, "report.unknown_federation", code=args[1][:40])
-                )
+                # Whether that code exists or not, a manager gets their own federation's.
+                own = federation.code if federation else "—"
+                label = period_label(period, language)
+                text = t(language, "report.own_only", code=own, period=label)
+                await reply(update, context, text)
                 return
         elif len(args) == 2:
             federation = await people.federation_by_code(conn, args[1].upper())

@@ -30,7 +30,7 @@ async def test_the_admins_report_of_a_federation_adds_up_by_field(bot: Emulator)
         await conn.execute("UPDATE tickets SET rating = 5 WHERE id = ?", (t2,))
     await who.boss.send("/envelope CQCH 2026 10h")
     [document] = documents_after(who.boss, await who.boss.send("/report 2026-Q4 cqch"))
-    assert document.file_name == "rapport-CQCH-2026-Q4.pdf"
+    assert document.file_name == "rapport-CQCH-2026-T4.pdf"
     assert document.text == "Rapport de gouvernance de CQCH — 4e trimestre 2026"
     text = pdf_of(document)
     assert f"{CQCH_ROW} 0 % 4,5" in text, text
@@ -41,6 +41,8 @@ async def test_the_admins_report_of_a_federation_adds_up_by_field(bot: Emulator)
     assert "Services juridiques 6 h 4 h 45 -21 %" in text, text
     # The envelope to the end of the quarter, as on November's statement (nothing in December).
     assert "toutes les expertises 10 h 4 h 52 1 h 15 3 h 53 61 %" in text, text
+    # The quarter is not over on November 24: the figures stand as of today, not December 31.
+    assert "Enveloppes 2026 — cumul au 24 novembre 2026" in text, text
     assert "FCAQ" not in text
 
 
@@ -49,6 +51,7 @@ async def test_a_past_quarters_estimates_against_actuals_stand_as_at_its_end(
 ) -> None:
     who = await members(bot)
     t1, _ = await november(bot, who)
+    await who.boss.send("/envelope CQCH 2026 20h")
     # In January, t1 is revised (up to 10 h, approved) and 2 more hours are logged on it.
     at(bot.services.clock, datetime(2027, 1, 12, 10, tzinfo=MONTREAL))
     await approve(bot, t1, 600, 10000)
@@ -58,6 +61,7 @@ async def test_a_past_quarters_estimates_against_actuals_stand_as_at_its_end(
     # As at December 31: t1 approved up to 6 h, 4 h 45 logged on it.
     assert "Services juridiques 6 h 4 h 45 -21 %" in text, text
     assert "10 h" not in text and "6 h 45" not in text, text
+    assert "cumul au 31 décembre 2026" in text, text  # the quarter is over
     [year] = documents_after(who.boss, await who.boss.send("/report 2027 CQCH"))
     # 2027 received no request: its report has no estimate of t1 at all.
     assert "6 h 45" not in pdf_of(year)
@@ -68,9 +72,15 @@ async def test_the_consortium_wide_report_sets_the_federations_side_by_side(
 ) -> None:
     who = await members(bot)
     await november(bot, who)
+    await who.boss.send("/envelope CQCH 2026 10h")
+    await who.boss.send("/envelope FCAQ 2026 500$")
     [document] = documents_after(who.boss, await who.boss.send("/report 2026-T4"))
-    assert document.file_name == "rapport-consortium-2026-Q4.pdf"
+    assert document.file_name == "rapport-consortium-2026-T4.pdf"
     text = pdf_of(document)
+    # Each federation's envelopes, side by side: allotted, used, committed, remaining, share.
+    assert "Enveloppes 2026 — cumul au 24 novembre 2026" in text, text
+    assert "CQCH — toutes les expertises 10 h 4 h 52 1 h 15 3 h 53 61 %" in text, text
+    assert "FCAQ — toutes les expertises 500,00 $ 75,00 $ 0,00 $ 425,00 $ 15 %" in text
     assert "CQCH — Confédération québécoise des coopératives 2 4 h 52 492,37 $" in text, text
     assert FCAQ_ROW in text, text
     # By field, both federations together: 3 requests, 5 h 37, 567,37 $.
@@ -88,9 +98,10 @@ async def test_a_manager_gets_their_own_federations_report_only(bot: Emulator) -
     [his] = documents_after(who.roger, await who.roger.send("/report 2026-Q4"))
     text = pdf_of(his)
     assert "Services juridiques 1 45 min 75,00 $" in text and "CQCH" not in text
-    # Another federation's code is refused as an unknown one; the own code is fine.
-    replies = await who.roger.send("/report 2026-Q4 CQCH")
-    assert replies[-1].text == "Aucune fédération n'a le code CQCH."
+    # Another federation's code (existing or not): their own federation's only; theirs is fine.
+    for code in ("CQCH", "NOPE"):
+        replies = await who.roger.send(f"/report 2026-Q4 {code}")
+        assert replies[-1].text == "Vous ne voyez que les rapports de FCAQ : /report 2026-T4."
     assert documents_after(who.roger, await who.roger.send("/report 2026-Q4 fcaq"))
     for person in (who.marie, who.jean):
         assert (await person.send("/report 2026-Q4"))[-1].text == (

@@ -73,7 +73,8 @@ def governance_report_pdf(data: ReportData, language: str) -> bytes:
         document.note(text(language, "document.no_requests"))
     _chart_section(document, data, language)
     _estimates(document, data, language)
-    envelopes(document, data.envelopes, last_day, language)
+    # « cumul au 2 décembre 2026 » while the period is not over, its last day once it is.
+    envelopes(document, data.envelopes, min(last_day, data.produced), language)
     document.note(text(language, "document.report_note"))
     return document.pdf()
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from telegram import Bot
 
-from bot.documents.data import FederationRow, FieldRow, Figures, Member, ReportData
+from bot.documents.data import EnvelopeLine, FederationRow, FieldRow, Figures, Member, ReportData
 from bot.documents.report import governance_report_pdf
 from bot.federation.envelopes import envelope_lines
 from bot.rules.business_time import BusinessCalendar
@@ -159,16 +159,34 @@ async def report_data(
             envelopes=await envelope_lines(conn, services, federation, period, fields, language),
         )
     rows = []
+    envelopes: list[EnvelopeLine] = []  # the federations' side by side, « CQCH — 2026, … »
     for member, _ in await people.list_federations(conn):
         own = {k for k in keys if k[0] == member.id}
         if member.active or own:
             rows.append(FederationRow(Member(member.code, member.name), figures(own)))
-    return ReportData(consortium, period, services.today(), field_rows, federations=tuple(rows))
+            envelopes.extend(
+                replace(line, label=f"{member.code} — {line.label}")
+                for line in await envelope_lines(conn, services, member, period, fields, language)
+            )
+    return ReportData(
+        consortium,
+        period,
+        services.today(),
+        field_rows,
+        federations=tuple(rows),
+        envelopes=tuple(envelopes),
+    )
 
 
 def _field_name(fields: Mapping[int, ExpertiseField], field_id: int, language: str) -> str:
     field = fields.get(field_id)
     return field.name(language) if field else "—"
+
+
+def period_label(period: Period, language: str) -> str:
+    """The period as typed and in a file name: 2026-T4 in French, 2026-Q4 in English."""
+    letter = plain(t(language, "report.quarter_letter"))
+    return period.label.replace("-Q", f"-{letter}")
 
 
 async def send_report(bot: Bot, chat_id: int, data: ReportData, language: str) -> None:
@@ -179,7 +197,9 @@ async def send_report(bot: Bot, chat_id: int, data: ReportData, language: str) -
     await bot.send_document(
         chat_id,
         document=pdf,
-        filename=plain(t(language, "report.file", code=code, period=data.period.label)),
+        filename=plain(
+            t(language, "report.file", code=code, period=period_label(data.period, language))
+        ),
         caption=t(language, "report.caption", code=code, period=period)
         if data.federation
         else t(language, "report.caption_all", period=period),
