@@ -27,6 +27,8 @@ from storage.models import ExpertiseField, Role, User
 
 log = logging.getLogger(__name__)
 SERVICE_GROUP = -11  # before the flood guard (handlers/limits.py, group -10)
+# /notify in French words too, as the French usage line shows them.
+NOTIFY_WORDS = {"privé": "private", "prive": "private", "groupe": "group", "les deux": "both"}
 
 
 def _names(fields: list[ExpertiseField], language: str) -> Html:
@@ -47,6 +49,11 @@ async def teamgroup_command(update: Update, context: Context) -> None:
     user = await current_member(update, context)
     language = user.language if user else telegram_language(update, services)
     is_admin = user is not None and user.active and user.role is Role.ADMIN
+    staff = user is not None and user.active and user.role in {Role.ADMIN, Role.LEAD}
+    if staff and not context.args and chat.type != "private":
+        # Alone, in a group: which fields it serves, for a lead as well as an admin.
+        await _show_linked(update, context, chat.id, language)
+        return
     lack = group_lack(
         chat.type, is_admin, is_forum=True, bot_status="administrator", can_manage_topics=True
     )
@@ -59,9 +66,7 @@ async def teamgroup_command(update: Update, context: Context) -> None:
         await reply(update, context, t(language, "teams.usage"))
         return
     if command.show:
-        fields = await teams.linked_fields(services, chat.id)
-        key = "teams.linked_to" if fields else "teams.linked_none"
-        await reply(update, context, t(language, key, fields=_names(fields, language)))
+        await _show_linked(update, context, chat.id, language)
         return
     if command.off:
         fields = await teams.unlink(services, chat.id)
@@ -87,6 +92,12 @@ async def teamgroup_command(update: Update, context: Context) -> None:
             f"{text}\n{t(language, 'teams.moved', field=field.name(language), group=title)}"
         )
     await reply(update, context, text)
+
+
+async def _show_linked(update: Update, context: Context, chat_id: int, language: str) -> None:
+    fields = await teams.linked_fields(get_services(context), chat_id)
+    key = "teams.linked_to" if fields else "teams.linked_none"
+    await reply(update, context, t(language, key, fields=_names(fields, language)))
 
 
 async def _what_the_group_lacks(update: Update, context: Context) -> Lack | None:
@@ -182,10 +193,12 @@ async def write_pressed(update: Update, context: Context) -> None:
 
 @members(Role.LEAD)
 async def notify_command(update: Update, context: Context, user: User) -> None:
-    """`/notify private|group|both`: where the lead is told of their fields' new requests."""
+    """`/notify private|group|both` (`privé|groupe|les deux`): where the lead is told of their
+    fields' new requests."""
     language = user.language
+    typed = " ".join(context.args or []).strip().lower()
     try:
-        mode = parse_notify(list(context.args or []))
+        mode = parse_notify([NOTIFY_WORDS.get(typed, typed)] if typed else [])
     except Usage:
         await reply(update, context, t(language, "teams.notify_usage"))
         return

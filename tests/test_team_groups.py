@@ -52,6 +52,9 @@ async def test_what_is_missing_is_said_clearly(bot: Emulator) -> None:
     group = bot.group(GROUP, "Équipe juridique")
     replies = await group.member(jean).send("/teamgroup legal")
     assert "Seule une personne administratrice" in replies[-1].text
+    # A lead may still ask which fields the group serves.
+    replies = await group.member(jean).send("/teamgroup")
+    assert "n'est lié à aucun domaine" in replies[-1].text
     replies = await boss.send("/teamgroup legal")
     assert "dans le groupe de l'équipe" in replies[-1].text
     assert await _linked(bot, GROUP) == []
@@ -78,3 +81,36 @@ async def test_a_field_works_in_one_group(bot: Emulator) -> None:
     assert "“Legal services” was linked to the group “Legal team”" in replies[-1].text
     assert await _linked(bot, GROUP) == ["hr"]
     assert await _linked(bot, -100_799) == ["legal"]
+
+
+async def test_a_lead_in_the_group_sees_which_fields_it_serves(bot: Emulator) -> None:
+    boss, marie, jean, _luc = await flows.world(bot)
+    group = bot.group(GROUP, "Équipe juridique")
+    await group.member(boss, "creator").send("/teamgroup legal")
+    replies = await group.member(jean).send("/teamgroup")
+    assert "Ce groupe est l'espace de l'équipe de : Services juridiques (legal)." in (
+        replies[-1].text
+    )
+    # Anything else stays an admin's; someone who is not staff gets no list.
+    replies = await group.member(jean).send("/teamgroup off")
+    assert "Seule une personne administratrice" in replies[-1].text
+    assert await _linked(bot, GROUP) == ["legal"]
+    replies = await group.member(marie).send("/teamgroup")
+    assert "Seule une personne administratrice" in replies[-1].text
+
+
+async def test_notify_reads_french_words(bot: Emulator) -> None:
+    _boss, _marie, jean, _luc = await flows.world(bot)
+    for typed, where in [
+        ("/notify groupe", "dans le groupe de l'équipe seulement"),
+        ("/notify privé", "en privé seulement"),
+        ("/notify les deux", "en privé et dans le groupe de l'équipe"),
+    ]:
+        assert where in (await jean.send(typed))[-1].text, typed
+    async with bot.services.db.read() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT mode FROM lead_notify WHERE user_id = ?", (jean.id,)
+        )
+    assert [tuple(r) for r in rows] == [("both",)]
+    assert "Pour changer : /notify privé|groupe|les deux" in (await jean.send("/notify"))[-1].text
+    assert (await jean.send("/notify les trois"))[-1].text.startswith("Syntaxe : /notify privé")

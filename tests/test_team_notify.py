@@ -15,7 +15,7 @@ async def test_notify_modes(bot: Emulator) -> None:
     replies = await jean.send("/notify")
     assert "en privé et dans le groupe de l'équipe" in replies[-1].text
     for wrong in ("/notify partout", "/notify group private"):
-        assert (await jean.send(wrong))[-1].text.startswith("Syntaxe : /notify private")
+        assert (await jean.send(wrong))[-1].text.startswith("Syntaxe : /notify privé")
     assert "seulement" in (await jean.send("/notify group"))[-1].text
     # No group yet for legal: Jean is still told in private.
     first = await flows.file_request(marie)
@@ -75,6 +75,6 @@ async def test_a_late_press_in_the_group_leaves_the_teams_card_as_it_is(bot: Emu
 
 async def test_help_and_menus_name_the_new_commands(bot: Emulator) -> None:
     boss, _marie, jean, _luc = await flows.world(bot)
-    assert "/notify private|group|both" in (await jean.send("/help"))[-1].text
+    assert "/notify privé|groupe|les deux" in (await jean.send("/help"))[-1].text
     assert "notify" in [c for c, _ in bot.api.commands[f"chat:{jean.id}:"]]
     assert "/teamgroup code-domaine" in (await boss.send("/help"))[-1].text
