@@ -19,9 +19,9 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.tools.demo import BY_KEY, FEDERATIONS, LEAD_FIELDS, PERSONAS, RATES, ReplayClock
+from bot.tools.demo_together import ABSENT, ALSO, AWAY_DAYS, CONGRESS, COVERED, DELEGATE
 from bot.tools.fakeapi import Sent
 from bot.tools.sandbox import (
-    STARTING,
     Sandbox,
     SandboxError,
     files_folder,
@@ -29,8 +29,10 @@ from bot.tools.sandbox import (
     sandbox_settings,
     session,
 )
+from bot.tools.sandbox_text import STARTING
 from bot.tools.savedfiles import SavedFiles, file_name, placeholder_png
 from bot.tools.terminal import render_html
+from bot.ui.i18n import format_day
 from storage.models import TicketStatus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,6 +239,40 @@ def test_the_demo_has_time_logged_at_the_rates_and_ratings_over_three_months(
     assert closed > len(rated)  # one contact confirmed without rating
 
 
+def test_the_demo_has_a_request_in_three_parts_and_a_lead_away_with_a_delegate(
+    db: sqlite3.Connection,
+) -> None:
+    """Working together (bot/tools/demo_together.py): the congress filed across three fields,
+    each part held by its field's lead, one resolved; the web lead away from today, the IT
+    lead covering, and the contact told of it once (she wrote on the web lead's request)."""
+    parts = db.execute(
+        "SELECT f.code, t.status, t.assignee_id, t.contact_id, p.request_id, t.id"
+        " FROM ticket_parts p JOIN tickets t ON t.id = p.ticket_id"
+        " JOIN expertise_fields f ON f.id = t.field_id WHERE t.subject = ?",
+        (CONGRESS.subject,),
+    ).fetchall()
+    assert {code: status for code, status, *_ in parts} == {
+        CONGRESS.field: "in_progress",
+        **{code: state.value for code, state in ALSO.items()},
+    }
+    leads = {p.field: p.user_id for p in PERSONAS if p.field}
+    assert all(assignee == leads[code] for code, _, assignee, *_ in parts)
+    assert {(contact, request) for *_, contact, request, _ in parts} == {
+        (BY_KEY["contact"].user_id, min(ticket for *_, ticket in parts))
+    }  # one request, Camille's, named after its first part
+    today = datetime.now(MONTREAL).date()
+    absences = db.execute(
+        "SELECT id, user_id, delegate_id, starts_on, ends_on, ended_at FROM absences"
+    ).fetchall()
+    absent, delegate = BY_KEY[ABSENT].user_id, BY_KEY[DELEGATE].user_id
+    until = (today + timedelta(days=AWAY_DAYS)).isoformat()
+    assert [row[1:] for row in absences] == [(absent, delegate, today.isoformat(), until, None)]
+    told = db.execute("SELECT absence_id, contact_id FROM absence_notices").fetchall()
+    assert told == [(absences[0][0], BY_KEY["contact"].user_id)]
+    covered = db.execute("SELECT assignee_id, status FROM tickets WHERE subject = ?", (COVERED,))
+    assert covered.fetchall() == [(absent, "in_progress")]  # still theirs: nothing reassigned
+
+
 async def test_seeding_again_adds_nothing_and_prints_nothing(kept_db: Path) -> None:
     def counts() -> tuple[int, ...]:
         with sqlite3.connect(kept_db) as conn:
@@ -306,6 +342,49 @@ async def test_session_reads_lines_until_the_end(kept_db: Path) -> None:
     assert all(code in out.getvalue() for code, _ in FEDERATIONS)
 
 
+async def test_the_contact_sees_the_congress_grouped_and_the_delegate_whom_they_cover(
+    kept_db: Path, db: sqlite3.Connection
+) -> None:
+    """What the sandbox's first lines say to try: the contact's /mytickets shows the congress
+    as one request, its three parts under it; the IT lead's /away names whom they cover and
+    the request; the web lead's /away, their absence."""
+    out = io.StringIO()
+    refs = dict(
+        db.execute(
+            "SELECT f.code, t.reference FROM tickets t JOIN expertise_fields f"
+            " ON f.id = t.field_id WHERE t.subject = ? ORDER BY t.id",
+            (CONGRESS.subject,),
+        ).fetchall()
+    )
+    (covered,) = db.execute("SELECT reference FROM tickets WHERE subject = ?", (COVERED,))
+    async with running(sandbox_settings(kept_db)) as emulator:
+        sandbox = Sandbox(emulator, out, color=False, files=SavedFiles(kept_db.parent))
+
+        async def said(who: str, command: str) -> str:
+            await sandbox.handle(f"/as {who}")
+            start = len(out.getvalue())
+            await sandbox.handle(command)
+            return out.getvalue()[start:]
+
+        mine = await said("contact", "/mytickets")
+        delegate = await said(DELEGATE, "/away")
+        absent = await said(ABSENT, "/away")
+    assert len(refs) == 3 and mine.count(CONGRESS.subject) == 1  # one request
+    assert f"🧩 {refs[CONGRESS.field]} · demande en 3 volets" in mine
+    for code, part in (
+        ("events", "Organisation d'événements — En cours"),
+        ("marketing", "Marketing et développement des affaires — Prise en charge"),
+        ("legal", "Services juridiques — Résolue, en attente de votre confirmation"),
+    ):
+        assert f"• {refs[code]} · {part}" in mine
+    assert "1 volet sur 3 terminé" in mine
+    assert f"Vous assurez aujourd'hui le relais de : William Morin ({covered[0]})" in delegate
+    today = datetime.now(MONTREAL).date()
+    until = format_day(today + timedelta(days=AWAY_DAYS), "fr")
+    assert f"du {format_day(today, 'fr')} au {until} inclusivement" in absent
+    assert "Relais : Isabelle Lavoie" in absent
+
+
 # -- saved files ------------------------------------------------------------------------------
 
 
@@ -372,6 +451,9 @@ def test_the_admin_gets_the_chart_and_the_spreadsheets_saved_where_the_transcrip
     folder = tmp_path / "sandbox-files"
     assert f"files the bot sends, and yours: {folder}\n" in out
     assert "Lien d'inscription" not in out and "start=" not in out  # the seeding stays quiet
+    # What to try of working together (the congress in three parts, the absence), at once.
+    assert "/as contact then /mytickets shows the congress, one request in 3 parts" in out
+    assert "/as lead it then /away: Isabelle covers William (web, away this week)" in out
 
     saved = [Path(p) for p in SAVED.findall(out)]
     assert len(saved) == 3, out
