@@ -1,5 +1,6 @@
 """The demo data of `intake-bot sandbox`: the people you can play, their federations, the
-fields' hourly rates, and three months of requests in every state, with time and ratings.
+fields' hourly rates, and three months of requests in every state, with time and ratings;
+and working together (demo_together.py): a request in three fields' parts, a lead away.
 
 Nothing is written behind the bot's back. The admin types `/addfederation`, `/invite`,
 `/invitelead`, `/domain rate` and `/envelope`; each persona opens the link of their invite
@@ -10,8 +11,8 @@ would deliver, replayed in time order on a clock set to each moment of the past
 (`ReplayClock`), then given back to real time. The plan is fixed and its choices drawn from
 a seeded generator. The history is anchored to the day the sandbox starts, not to its minute:
 two runs on the same day make the same past (the same figures for last month, to compare
-notes), and only the newest requests, those of the last three days, are placed relative to
-the moment itself.
+notes), and only the newest requests, those of the last three days, and the absence (from
+the day the sandbox starts) are placed relative to the moment itself.
 """
 
 from __future__ import annotations
