@@ -30,8 +30,11 @@ async def test_users_are_paged_and_filtered(bot: Emulator) -> None:
     first = (await boss.send("/users"))[-1]
     assert "Personnes inscrites — toutes : 35 (page 1 sur 3)" in first.text
     assert "Claire Gagnon · 1001 · admin" in first.text
-    assert "Jean (@jean) · 3001 · responsable · legal" in first.text
-    assert "Luc (@luc) · 3002 · responsable · legal, hr" in first.text
+    assert "Jean (@jean) · 3001 · responsable · Services juridiques" in first.text
+    assert (
+        "Luc (@luc) · 3002 · responsable · Services juridiques, Gestion des ressources humaines"
+        in (first.text)
+    )
     assert "Marie Tremblay · 2001 · contact · CQCH" in first.text
     assert [label for label, _ in first.buttons] == ["Suivantes ▶️"]
     await boss.click("Suivantes", first)

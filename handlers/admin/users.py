@@ -85,6 +85,7 @@ async def _users_page(
             conn, [u.id for u in found if u.role is Role.LEAD]
         )
         federations = {f.id: f for f, _ in await people.list_federations(conn)}
+        fields = {f.code: f for f in await people.list_fields(conn, active_only=False)}
         away = await absences_repo.upcoming_of(conn, [u.id for u in found], services.today())
     federation = federations.get(which.federation_id) if which.federation_id else None
     if which.role is not None:
@@ -110,7 +111,11 @@ async def _users_page(
         if person.role is Role.CONTACT and person.federation_id in federations:
             details.append(escape(federations[person.federation_id].code))
         if person.role is Role.LEAD:
-            details.append(escape(", ".join(lead_fields.get(person.id, [])) or "—"))
+            names = [  # the field's name, not its code: « Services juridiques »
+                fields[code].name(language) if code in fields else code
+                for code in lead_fields.get(person.id, [])
+            ]
+            details.append(escape(", ".join(names) or "—"))
         if not person.active:
             details.append(str(t(language, "users.flag_revoked")))
         if person.blocked_at is not None:
