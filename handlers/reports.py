@@ -134,7 +134,9 @@ async def billing_command(update: Update, context: Context, user: User) -> None:
         entries = await repo.time_entries_between(conn, period.first, period.after)
         fields, federations = await _names(conn)
         ticket_ids = list(dict.fromkeys(entry.ticket_id for entry in entries))
-        approved = await estimates.approved_estimates(conn, ticket_ids)
+        # The estimates as they stood at the month's end (a later revision leaves it as sent).
+        end = period.bounds(services.settings.tz)[1]
+        approved = await estimates.approved_estimates(conn, ticket_ids, before=end)
     described = describe(period, language)
     if not entries:
         await reply(update, context, t(language, "billing.empty", period=described))

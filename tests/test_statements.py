@@ -317,6 +317,11 @@ async def test_a_past_statement_shows_the_envelope_as_it_stood_at_the_months_end
         # t1's line shows the estimate approved in October, not November's revision.
         assert "3 h à 6 h 600,00 $ 1 h 35 158,33 $" in pdf_of(october), pdf_of(october)
         assert "10 h" not in pdf_of(october).split("Entrées de temps")[0]
+        # So does /billing's estimate column for October.
+        sheet = h.workbook_of(bot.api, (await who.boss.send("/billing 2026-10"))[-1])["CQCH"]
+        rows = table(sheet)
+        start = next(i for i, row in enumerate(rows) if row[0] == "Par demande")
+        assert rows[start + 2][1] == "CREC-2026-0001" and rows[start + 2][4] == "3 h à 6 h"
         [november] = documents_after(who.boss, await who.boss.send("/statement CQCH 2026-11"))
         # End of November: 258,33 $ used; t1 1 000,00 − 258,33 = 741,67 $, t2 300,00 $, t3
         # reopened 200,00 $: 1 241,67 $ committed, 500,00 $ left, 75 %.
