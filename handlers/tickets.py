@@ -148,12 +148,15 @@ async def _manager_card(
 
 @members(Role.CONTACT, Role.LEAD, Role.ADMIN)
 async def show_ticket(update: Update, context: Context, user: User) -> None:
-    """/ticket <ref>: one ticket, to those who may see it; /ticket <words>: search (leads)."""
+    """/ticket <ref>: one ticket, to those who may see it; /ticket <words>: search (leads,
+    admins, and a manager within their federation)."""
     services = get_services(context)
     language = user.language
     args = context.args or []
+    searches = user.role is not Role.CONTACT or _manages(user)  # by words too
+    usage = "usage.ticket" if searches else "usage.ticket_contact"
     if not args:
-        await reply(update, context, t(language, "usage.ticket"))
+        await reply(update, context, t(language, usage))
         return
     if len(args) == 1 and REFERENCE.match(args[0]):
         async with services.db.read() as conn:
@@ -165,8 +168,8 @@ async def show_ticket(update: Update, context: Context, user: User) -> None:
             return
         await reply(update, context, text, markup)
         return
-    if user.role is Role.CONTACT:
-        await reply(update, context, t(language, "ticket.unknown", reference=" ".join(args)[:40]))
+    if not searches:  # words from a contact: the usage, not « Aucune demande bail »
+        await reply(update, context, t(language, usage))
         return
     await _search(update, context, user, args)
 
@@ -187,6 +190,7 @@ async def _search(update: Update, context: Context, user: User, words: list[str]
             field_ids=actor.field_ids,
             everything=user.role is Role.ADMIN,
             limit=SEARCH_LIMIT,
+            federation_id=user.federation_id if _manages(user) else None,
         )
     if not found:
         await reply(update, context, t(language, "search.none", words=" ".join(terms)))

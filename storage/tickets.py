@@ -255,13 +255,18 @@ async def search(
     field_ids: Iterable[int],
     everything: bool,
     limit: int,
+    federation_id: int | None = None,
 ) -> list[Ticket]:
-    """Tickets whose subject or description contains every word, that the person may see."""
+    """Tickets whose subject or description contains every word, that the person may see (a
+    manager: `federation_id`, their federation's)."""
     query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     fields = sorted(set(field_ids))
     visible = ""
     args: list[object] = [query]
-    if not everything:
+    if federation_id is not None:
+        visible = " AND t.federation_id = ?"
+        args.append(federation_id)
+    elif not everything:
         marks = ",".join("?" * len(fields)) or "NULL"
         visible = f" AND (t.assignee_id = ? OR t.field_id IN ({marks}))"
         args += [lead_id, *fields]

@@ -214,3 +214,17 @@ async def test_the_federations_list_is_paged_and_in_english(bot: Emulator) -> No
     listed = (await gisele.click("The whole federation"))[-1].text
     assert "The federation's requests" in listed and "Marie Tremblay" in listed
     assert "As your federation's manager" in (await gisele.send("/help"))[-1].text
+
+
+async def test_a_manager_searches_the_federations_requests_by_words(bot: Emulator) -> None:
+    _, paul, gisele, roger, jean, reference = await _two_federations(bot)
+    found = (await gisele.send("/ticket règlements"))[-1].text
+    assert "Recherche « règlements »" in found and reference in found
+    # Another federation's manager finds nothing of it; a plain contact gets the usage.
+    assert (await roger.send("/ticket règlements"))[-1].text == (
+        "Aucune demande ne contient « règlements »."
+    )
+    assert "Syntaxe : /ticket référence" in (await paul.send("/ticket règlements"))[-1].text
+    usage = (await gisele.send("/ticket"))[-1].text
+    assert usage.startswith("Syntaxe : /ticket référence ou /ticket mots")
+    assert usage == (await jean.send("/ticket"))[-1].text

@@ -145,5 +145,9 @@ async def test_ticket_shows_only_to_those_who_may_see_it(bot: Emulator) -> None:
         text = (await person.send(f"/ticket {reference}"))[-1].text
         assert "Objet très précis" in text
     assert "Aucune demande" in (await marie.send("/ticket CREC-2026-9999"))[-1].text
-    assert "Syntaxe" not in (await marie.send("/ticket"))[-1].text
-    assert "/ticket CREC" in (await marie.send("/ticket"))[-1].text
+    assert (
+        "Syntaxe : /ticket référence, par exemple /ticket CREC"
+        in (await marie.send("/ticket"))[-1].text
+    )
+    # A contact's words are no search: the usage, not « Aucune demande Objet très ».
+    assert "Syntaxe : /ticket référence" in (await marie.send("/ticket Objet très"))[-1].text
