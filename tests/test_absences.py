@@ -336,7 +336,7 @@ async def test_an_admin_names_the_lead_and_the_delegate_by_telegram_number(bot: 
 async def test_one_date_is_a_one_day_absence(bot: Emulator) -> None:
     _, _, jean, _ = await flows.world(bot)
     text = (await jean.send("/away demain"))[-1].text
-    assert "Absence enregistrée du 25 novembre 2026 au 25 novembre 2026" in text
+    assert "Absence enregistrée le 25 novembre 2026. Relais" in text
     assert await h.rows(bot, "SELECT starts_on, ends_on FROM absences") == [
         ("2026-11-25", "2026-11-25")
     ]

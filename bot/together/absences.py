@@ -91,7 +91,10 @@ async def coverage(conn: Connection, user: User, today: date) -> tuple[frozenset
 
 
 def period(absence: Absence, language: str) -> Html:
-    """« du 20 décembre 2026 au 5 janvier 2027 inclusivement » / "from … to … inclusive"."""
+    """« du 20 décembre 2026 au 5 janvier 2027 inclusivement » / "from … to … inclusive"; a
+    single day: « le 3 décembre 2026 » / "on December 3, 2026"."""
+    if absence.starts_on == absence.ends_on:
+        return t(language, "away.period_day", day=format_day(absence.starts_on, language))
     return t(
         language,
         "away.period",
