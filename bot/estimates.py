@@ -129,15 +129,23 @@ async def envelope_lines(
 
 
 async def approval_card(
-    conn: Connection, services: Services, ticket: Ticket, estimate: Estimate, language: str
+    conn: Connection,
+    services: Services,
+    ticket: Ticket,
+    estimate: Estimate,
+    language: str,
+    *,
+    decided: bool = False,
 ) -> Html:
-    """The card an approver decides from: reference, subject, field, contact, the estimate."""
+    """The card an approver decides from: reference, subject, field, contact, the estimate
+    (`decided`: once decided, what it left of the envelopes is no longer its question)."""
     field = await people.get_field(conn, ticket.field_id)
     contact = await people.get_user(conn, ticket.contact_id)
     lead = await people.get_user(conn, estimate.created_by)
     assert field is not None
+    ref = ticket.reference
     lines = [
-        t(language, "estimate.card_title", reference=ticket.reference),
+        t(language, "estimate.card_decided" if decided else "estimate.card_title", reference=ref),
         t(language, "label.subject", value=ticket.subject),
         t(language, "label.field", value=field.name(language)),
         t(language, "label.contact", value=render.person(contact)),
@@ -152,7 +160,8 @@ async def approval_card(
     ]
     if estimate.note:
         lines += [t(language, "estimate.card_note"), render.quote(estimate.note)]
-    lines += await envelope_lines(conn, services, ticket, estimate, language)
+    if not decided:
+        lines += await envelope_lines(conn, services, ticket, estimate, language)
     if ticket.urgency is Urgency.CRITICAL:
         lines.append(t(language, "estimate.card_critical"))
     return Html("\n".join(lines))
@@ -332,19 +341,29 @@ async def _announce_decision(
     """Tell the lead (with their card) and the contact what the federation decided."""
     who = render.person(decider)
     ref = ticket.reference
-    key = "estimate.approved" if approve else "estimate.refused"
     lead_id = ticket.assignee_id or estimate.created_by
+    lead = render.person(await people.get_user(conn, lead_id))
 
-    def words(lang: str) -> Html:
-        text = t(lang, key, reference=ref, who=who, estimate=summary(estimate, lang))
-        return Html(f"{text}\n{render.quote(reason)}") if reason else text
+    def words_to(side: str) -> Any:
+        # A refusal tells the lead what they may do next, and the contact who will tell them.
+        key = "estimate.approved" if approve else f"estimate.refused_{side}"
+
+        def words(lang: str) -> Html:
+            estimated = summary(estimate, lang)
+            text = t(lang, key, reference=ref, who=who, estimate=estimated, lead=lead)
+            return Html(f"{text}\n{render.quote(reason)}") if reason else text
+
+        return words
 
     if lead_id != decider.id:
         # To who covers the lead while they are away, with the buttons that now apply.
         for reader_id, _ in await absences.readers_for(conn, services, lead_id):
-            await send_card(conn, services, ticket, reader_id, "estimate_decided", words)
+            lead_words = words_to("lead")
+            await send_card(conn, services, ticket, reader_id, "estimate_decided", lead_words)
     if ticket.contact_id != decider.id:
-        await notify(conn, services, ticket.contact_id, ticket, "estimate_decided", words)
+        await notify(
+            conn, services, ticket.contact_id, ticket, "estimate_decided", words_to("contact")
+        )
 
 
 # -- over-run ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ bot/rules/estimates.py, bot/rules/workflow.py)."""
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -40,9 +41,11 @@ from handlers.workflow import NOTE_MAX, explain
 from storage import conversation, people, tickets
 from storage import estimates as repo
 from storage.db import Connection
-from storage.models import Estimate, Role, Ticket, User
+from storage.models import Estimate, EstimateStatus, Role, Ticket, User
 
-REFUSE = "refuse"  # pending input `refuse:<estimate id>`: the reason of a refusal
+# pending input `refuse:<estimate id>:<card's message id>`: the reason of a refusal (the card
+# is then edited to say it)
+REFUSE = "refuse"
 QUESTION = "eask"  # pending input `eask:<estimate id>`: an approver's question to the lead
 ESTIMATE = "estimate"  # pending input of the card's Estimate button: the hours
 DROP = "drop"  # pending input of « Annuler la demande » after a refusal: the note
@@ -89,21 +92,71 @@ async def estimate_command(update: Update, context: Context, user: User) -> None
     await _send(update, context, user, ticket.id, " ".join(args[1:]))
 
 
+def _decision(services: Services, user: User, estimate: Estimate, decider: User | None) -> Html:
+    """« ✅ Approuvée par vous le … » under a decided estimate's card (`estimate.decided_*`)."""
+    mine = decider is not None and decider.id == user.id
+    assert estimate.decided_at is not None
+    return t(
+        user.language,
+        f"estimate.decided_{estimate.status.value}" + ("_you" if mine else ""),
+        who=render.person(decider),
+        when=render.moment(estimate.decided_at, user.language, services.settings.tz),
+    )
+
+
+async def _decided_card(services: Services, user: User, estimate_id: int) -> Html | None:
+    """A decided estimate's card as its approver now reads it: the decision, who and when, in
+    place of the buttons; None while it is undecided (or unknown)."""
+    async with services.db.read() as conn:
+        estimate = await repo.get_estimate(conn, estimate_id)
+        ticket = await tickets.get_ticket(conn, estimate.ticket_id) if estimate else None
+        if ticket is None or estimate is None or estimate.decided_at is None:
+            return None
+        if estimate.status not in {EstimateStatus.APPROVED, EstimateStatus.REFUSED}:
+            return None  # superseded: the newer estimate's card is the one to decide from
+        card = await approval_card(conn, services, ticket, estimate, user.language, decided=True)
+        decider = await people.get_user(conn, estimate.decided_by) if estimate.decided_by else None
+    return Html(f"{card}\n\n{_decision(services, user, estimate, decider)}")
+
+
+async def _edit_card(
+    update: Update, context: Context, user: User, estimate_id: int, message_id: int | None
+) -> None:
+    """Write the decision in the approval card (the pressed one, or `message_id` in the
+    approver's chat) and take its buttons off; gone or too old: only the buttons go."""
+    text = await _decided_card(get_services(context), user, estimate_id)
+    try:
+        if text is None:
+            await drop_buttons(update)
+        elif message_id is not None:
+            await context.bot.edit_message_text(text, chat_id=user.id, message_id=message_id)
+        elif update.callback_query is not None:
+            await update.callback_query.edit_message_text(text)
+    except BadRequest:
+        await drop_buttons(update)
+
+
 async def _explain_decision(update: Update, context: Context, user: User, done: Done) -> None:
     """Why a press on an approval button did nothing."""
     if done.refusal == "decided" and done.estimate is not None and done.ticket is not None:
-        status = done.estimate.status.value
-        await refuse(
-            update,
-            context,
-            t(
-                user.language,
-                f"estimate.already_{status}",
-                reference=done.ticket.reference,
-                who=render.person(done.decider),
-            ),
+        estimate = done.estimate
+        mine = done.decider is not None and done.decider.id == user.id
+        decided = estimate.decided_at is not None
+        key = f"estimate.already_{estimate.status.value}" + ("_you" if mine and decided else "")
+        when = (
+            render.moment(estimate.decided_at, user.language, get_services(context).settings.tz)
+            if estimate.decided_at
+            else ""
         )
-        await drop_buttons(update)
+        text = t(
+            user.language,
+            key,
+            reference=done.ticket.reference,
+            who=render.person(done.decider),
+            when=when,
+        )
+        await refuse(update, context, text)
+        await _edit_card(update, context, user, estimate.id, None)
         return
     await explain(update, context, user, Outcome(done.ticket, done.refusal))
 
@@ -188,7 +241,7 @@ async def on_approval_button(update: Update, context: Context, user: User) -> No
             await _explain_decision(update, context, user, done)
             return
         await query.answer(t(language, "estimate.done_approve", reference=done.ticket.reference))
-        await drop_buttons(update)
+        await _edit_card(update, context, user, estimate_id, None)
         return
     # Refuse and Ask wait for a message: the reason, or the question. Checked now and again then.
     async with services.db.transaction() as conn:
@@ -198,9 +251,13 @@ async def on_approval_button(update: Update, context: Context, user: User) -> No
         if ticket is not None and estimate is not None:
             done = await may_decide(conn, user, ticket, estimate)
         if done.ok and ticket is not None:
-            kind = REFUSE if data.action == "no" else QUESTION
+            kind = f"{QUESTION}:{estimate_id}"
+            if data.action == "no" and query.message is not None:
+                kind = f"{REFUSE}:{estimate_id}:{query.message.message_id}"
+            elif data.action == "no":
+                kind = f"{REFUSE}:{estimate_id}"
             now = services.clock.now()
-            await conversation.expect_input(conn, user.id, f"{kind}:{estimate_id}", ticket.id, now)
+            await conversation.expect_input(conn, user.id, kind, ticket.id, now)
     if not done.ok or ticket is None:
         await _explain_decision(update, context, user, done)
         return
@@ -244,10 +301,14 @@ async def on_pending(update: Update, context: Context) -> None:
     if kind == ESTIMATE:
         finished = await _send(update, context, user, pending.ticket_id, text)
     elif kind == REFUSE:
-        done = await decide_on(services, user, int(arg or 0), approve=False, reason=text)
+        estimate_arg, _, card = arg.partition(":")
+        estimate_id = int(estimate_arg or 0)
+        done = await decide_on(services, user, estimate_id, approve=False, reason=text)
         if done.ok and done.ticket is not None:
             ref = done.ticket.reference
             await reply(update, context, t(language, "estimate.done_refuse", reference=ref))
+            # The card says it was refused, by whom and when, as an approved one does.
+            await _edit_card(update, context, user, estimate_id, int(card) if card else None)
         else:
             await _explain_decision(update, context, user, done)
     elif kind == DROP:

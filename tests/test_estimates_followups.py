@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.tools.emulator import Emulator
 from storage import conversation, tickets
+from storage import estimates as estimates_repo
 from storage.models import TicketStatus
 from tests import flows
 from tests.test_estimates import _manager, _setup, _ticket
@@ -139,3 +140,35 @@ async def test_the_approval_policy_is_in_the_usage_and_the_help(bot: Emulator) -
     replies = await boss.send("/federation")
     assert "/federation approbation CODE seuil" in replies[-1].text
     assert "/federation approbation CODE seuil" in (await boss.send("/help"))[-1].text
+
+
+async def test_a_decision_is_written_on_the_card_and_each_reads_it_from_their_side(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 10h")
+    card = gisele.last
+    await gisele.click("Refuser", card)
+    await gisele.send("Trop cher pour cette année.")
+    # The card loses its buttons and says the decision, who and when, as an approval does.
+    assert not card.buttons
+    assert "Refusée par vous le" in card.text and "à approuver" not in card.text
+    # The lead is told what they may do; the contact, who will tell her the rest.
+    lead_notice = next(m for m in reversed(jean.chat) if "refusée par Gisèle" in m.text)
+    assert "Vous pouvez envoyer une nouvelle estimation" in lead_notice.text
+    contact_notice = next(m for m in reversed(marie.chat) if "refusée par Gisèle" in m.text)
+    assert "Jean (@jean) vous proposera une nouvelle estimation" in contact_notice.text
+    assert "La personne responsable peut" not in contact_notice.text
+    # A stale card pressed again: « you already refused it », not her own name.
+    ticket = await _ticket(bot, ref)
+    async with bot.services.db.read() as conn:
+        every = await estimates_repo.ticket_estimates(conn, ticket.id)
+    await gisele.press(f"e:ok:{every[0].id}", card)
+    answer = gisele.last_answer
+    assert answer is not None
+    assert "Vous avez déjà refusé cette estimation le" in (answer.text or "")
+    # A new estimate, approved from its card: the card says so too.
+    await jean.send(f"/estimate {ref} 3h")
+    card = gisele.last
+    await gisele.click("Approuver", card)
+    assert not card.buttons and "Approuvée par vous le" in card.text
