@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from telegram import InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
 from bot.logs import log_event
 from bot.rules.durations import format_duration
-from bot.rules.estimates import approvers, over_run
+from bot.rules.estimates import approvers, over_run, refusal_stands
 from bot.rules.workflow import (
+    WORKED_STATES,
     Action,
     Actor,
+    LogBlock,
     Refusal,
     Relation,
     decide,
@@ -39,7 +42,7 @@ from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from storage import conversation, estimates, outbox, people, tickets
 from storage.db import Connection
-from storage.models import OutboxStatus, Role, Ticket, TicketStatus, Urgency, User
+from storage.models import EstimateStatus, OutboxStatus, Role, Ticket, TicketStatus, Urgency, User
 
 log = logging.getLogger(__name__)
 
@@ -384,11 +387,9 @@ async def send_card(
     if reader is None:
         return
     who = await relation_to(conn, reader, ticket, services.today())
-    card = await lead_card(conn, ticket, reader.language, services.today())
+    card, markup = await lead_view(conn, services, reader, ticket, who)
     if header is not None:
         card = Html(f"{header(reader.language)}\n\n{card}")
-    drop = droppable(ticket, who, await estimates.latest_estimate(conn, ticket.id))
-    markup = keyboards.lead_actions(ticket, who, reader.language, drop=drop)
     await outbox.enqueue(
         conn,
         chat_id=chat_id,
@@ -398,6 +399,38 @@ async def send_card(
         now=services.clock.now(),
         ticket_id=ticket.id,
     )
+
+
+async def lead_view(
+    conn: Connection, services: Services, reader: User, ticket: Ticket, who: frozenset[Relation]
+) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """The lead's (or an admin's) card of a ticket and its buttons: what its estimates leave
+    them to do (a refused one: a new estimate, resolve or cancel; time held back after a
+    refusal or an over-run: no « Consigner du temps »)."""
+    language = reader.language
+    latest = await estimates.latest_estimate(conn, ticket.id)
+    block = await log_block(conn, services, ticket)
+    notes = []
+    refused = latest is not None and latest.status is EstimateStatus.REFUSED
+    if refused and ticket.status in WORKED_STATES:
+        notes.append(t(language, "estimate.card_refused"))
+    if block is LogBlock.OVER_RUN:
+        notes.append(t(language, "estimate.card_over_run"))
+    card = await lead_card(conn, ticket, language, services.today(), notes=notes)
+    drop = droppable(ticket, who, latest)
+    markup = keyboards.lead_actions(ticket, who, language, drop=drop, log=block is None)
+    return card, markup
+
+
+async def log_block(conn: Connection, services: Services, ticket: Ticket) -> LogBlock | None:
+    """What stops time being logged on `ticket` now (bot.rules.workflow.log_blocker)."""
+    approved = await estimates.approved_estimate(conn, ticket.id)
+    high = approved.high_minutes if approved else None
+    logged = (await estimates.time_logged(conn, ticket.id)).minutes
+    latest = await estimates.latest_estimate(conn, ticket.id)
+    policy = await estimates.approval_policy(conn, ticket.federation_id)
+    passed = over_run(logged, high, services.settings.overrun_tolerance_percent)
+    return log_blocker(ticket, passed, refusal_stands(latest, policy))
 
 
 # -- time, ratings ----------------------------------------------------------------------------
@@ -430,7 +463,7 @@ async def log_time(
         approved = await estimates.approved_estimate(conn, ticket.id)
         high = approved.high_minutes if approved else None
         logged = (await estimates.time_logged(conn, ticket.id)).minutes
-        blocker = log_blocker(ticket, over_run(logged, high, tolerance))
+        blocker = await log_block(conn, services, ticket)
         if blocker is not None:
             return Outcome(ticket, blocker.value)
         if ticket.status not in LOGGABLE:

@@ -4,7 +4,7 @@ with its audit event and the outbox rows that announce it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -249,10 +249,14 @@ async def announce_new_ticket(conn: Connection, services: Services, ticket: Tick
 
 
 async def lead_card(
-    conn: Connection, ticket: Ticket, language: str, today: date | None = None
+    conn: Connection,
+    ticket: Ticket,
+    language: str,
+    today: date | None = None,
+    notes: Sequence[Html] = (),
 ) -> Html:
     """The ticket as a lead or an admin sees it, with who holds it (`today`: and whether they
-    are away, and who covers them)."""
+    are away, and who covers them); `notes`: lines under its state (what its estimates say)."""
     field = await people.get_field(conn, ticket.field_id)
     federation = await people.federation_by_id(conn, ticket.federation_id)
     assert field is not None and federation is not None
@@ -263,6 +267,7 @@ async def lead_card(
         contact=await people.get_user(conn, ticket.contact_id),
         attachments=len(await tickets.ticket_attachments(conn, ticket.id)),
         language=language,
+        notes=notes,
     )
     if ticket.assignee_id is not None:
         assignee = render.person(await people.get_user(conn, ticket.assignee_id))

@@ -7,15 +7,16 @@ import re
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.rules.workflow import Relation, can_view, droppable
+from bot.lifecycle import lead_view
+from bot.rules.workflow import Relation, can_view
 from bot.services import Services, get_services
-from bot.tickets import actor_for, lead_card, relation_to, visible_ticket
+from bot.tickets import actor_for, relation_to, visible_ticket
 from bot.together import linked
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from handlers.common import PRIVATE, Context, edit_pressed, members, refuse, reply
-from storage import conversation, estimates, people, tickets
+from storage import conversation, people, tickets
 from storage.db import Connection
 from storage.models import Role, Ticket, User
 
@@ -123,9 +124,7 @@ async def card_for(
         return await _manager_card(conn, services, ticket, language), keyboards.manager_actions(
             ticket, who, language
         )
-    drop = droppable(ticket, who, await estimates.latest_estimate(conn, ticket.id))
-    markup = keyboards.lead_actions(ticket, who, language, drop=drop)
-    return await lead_card(conn, ticket, language, services.today()), markup
+    return await lead_view(conn, services, user, ticket, who)
 
 
 async def _manager_card(

@@ -13,7 +13,7 @@ from bot.estimates import announce_over_run
 from bot.federation.envelopes import check_envelopes
 from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
-from bot.rules.workflow import Action, Refusal, Relation, can_view, decide
+from bot.rules.workflow import Action, LogBlock, Refusal, Relation, can_view, decide
 from bot.services import get_services
 from bot.tickets import relation_to, visible_ticket
 from bot.together import absences
@@ -78,7 +78,7 @@ async def explain(update: Update, context: Context, user: User, outcome: Outcome
         await refuse(update, context, t(language, "button.stale"))
     elif outcome.refusal == "not_allowed":
         await refuse(update, context, t(language, "access.not_allowed"))
-    elif outcome.refusal in {"awaiting_approval", "over_run"}:  # bot.rules.workflow.LogBlock
+    elif outcome.refusal in set(LogBlock):  # bot.rules.workflow.LogBlock
         ref = outcome.ticket.reference
         await refuse(
             update, context, t(language, f"estimate.log_{outcome.refusal}", reference=ref)

@@ -202,6 +202,10 @@ async def test_over_run_asks_for_a_revised_estimate(bot: Emulator) -> None:
     assert len(gisele.chat) == told + 1 and "dépasse" in gisele.last.text
     replies = await jean.send(f"/log {ref} 1h")
     assert "dépasse l'estimation approuvée" in replies[-1].text
+    # The card says time is on hold, and does not offer to log it.
+    replies = await jean.send(f"/ticket {ref}")
+    assert "Estimation révisée attendue" in replies[-1].text
+    assert not replies[-1].button("Consigner du temps") and replies[-1].button("Estimer")
     ticket = await _ticket(bot, ref)
     async with bot.services.db.read() as conn:
         assert (await estimates.time_logged(conn, ticket.id)).minutes == 11 * 60 + 30

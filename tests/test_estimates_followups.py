@@ -172,3 +172,39 @@ async def test_a_decision_is_written_on_the_card_and_each_reads_it_from_their_si
     card = gisele.last
     await gisele.click("Approuver", card)
     assert not card.buttons and "Approuvée par vous le" in card.text
+
+
+async def test_no_time_after_a_refusal_until_a_new_estimate(bot: Emulator) -> None:
+    _, _, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 10h")
+    await gisele.click("Refuser")
+    await gisele.send("Trop cher.")
+    notice = jean.chat[-1]
+    assert "Estimation refusée : envoyez-en une nouvelle" in notice.text
+    assert not notice.button("Consigner du temps") and notice.button("Estimer")
+    replies = await jean.send(f"/log {ref} 1h lecture")
+    assert "envoyez une nouvelle estimation (/estimate), ou annulez la demande" in replies[-1].text
+    ticket = await _ticket(bot, ref)
+    async with bot.services.db.read() as conn:
+        assert (await estimates_repo.time_logged(conn, ticket.id)).minutes == 0
+    # A new estimate approved: time again, and the card offers it.
+    await jean.send(f"/estimate {ref} 3h")
+    await gisele.click("Approuver")
+    replies = await jean.send(f"/log {ref} 1h lecture")
+    assert "refusée" not in replies[-1].text
+    replies = await jean.send(f"/ticket {ref}")
+    assert replies[-1].button("Consigner du temps")
+    assert "Estimation refusée" not in replies[-1].text
+
+
+async def test_a_critical_request_is_still_worked_after_a_refusal(bot: Emulator) -> None:
+    _, _, jean, gisele, ref = await _setup(bot, urgency="Critique")
+    await jean.send(f"/estimate {ref} 2-3h")
+    await jean.send(f"/log {ref} 1h")
+    await gisele.click("Refuser")
+    await gisele.send("Pas cette fois.")
+    notice = jean.chat[-1]
+    assert "Estimation refusée : envoyez-en une nouvelle" in notice.text
+    assert notice.button("Consigner du temps")
+    replies = await jean.send(f"/log {ref} 30m")
+    assert "refusée" not in replies[-1].text

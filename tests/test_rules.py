@@ -309,3 +309,7 @@ def test_time_waits_for_approval() -> None:
     # An urgent intervention never waits on paperwork.
     critical = worked.model_copy(update={"urgency": Urgency.CRITICAL})
     assert may_log(critical, over_run_waiting=True)
+    # After a refusal, a new estimate first; a critical request is worked at once all the same.
+    assert log_blocker(worked, False, refused_waiting=True) is LogBlock.REFUSED
+    assert log_blocker(worked, True, refused_waiting=True) is LogBlock.REFUSED
+    assert log_blocker(critical, False, refused_waiting=True) is None

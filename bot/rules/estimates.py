@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.rules.business_time import BUSINESS_DAY_MINUTES, MAX_DAYS_SEARCHED, BusinessCalendar
 from bot.rules.durations import BadDuration, parse_duration
-from storage.models import ApprovalKind, ApprovalPolicy, Quote, Ticket
+from storage.models import ApprovalKind, ApprovalPolicy, Estimate, EstimateStatus, Quote, Ticket
 
 MAX_ESTIMATE_MINUTES = 2000 * 60  # 2,000 hours, a year of one person's work: beyond is a typo
 MAX_DOLLARS_CENTS = 1_000_000_000  # $10 million
@@ -188,6 +188,14 @@ def needs_approval(policy: ApprovalPolicy, estimate: Quote) -> bool:
     if policy.kind is ApprovalKind.AMOUNT:
         return estimate.high_amount_cents > policy.threshold
     return True
+
+
+def refusal_stands(latest: Estimate | None, policy: ApprovalPolicy) -> bool:
+    """Whether a ticket's refusal still holds its work back: its latest estimate (`latest`,
+    whatever became of it) is refused, and the federation's policy wants approval at all. A new
+    estimate sent since, pending or approved, ends it."""
+    refused = latest is not None and latest.status is EstimateStatus.REFUSED
+    return refused and policy.kind is not ApprovalKind.OFF
 
 
 def approvers(ticket: Ticket, manager_ids: Iterable[int]) -> frozenset[int]:

@@ -231,19 +231,28 @@ class LogBlock(StrEnum):
 
     AWAITING_APPROVAL = "awaiting_approval"  # its estimate waits for the federation
     OVER_RUN = "over_run"  # time passed the approved estimate: a revised one comes first
+    REFUSED = "refused"  # its latest estimate stands refused: a new one first, or cancel it
 
 
-def log_blocker(ticket: Ticket, over_run_waiting: bool) -> LogBlock | None:
+def log_blocker(
+    ticket: Ticket, over_run_waiting: bool, refused_waiting: bool = False
+) -> LogBlock | None:
     """What stops `/log` on `ticket`, if anything (besides who logs and the ticket's state).
 
     `over_run_waiting`: bot.rules.estimates.over_run of the time logged against the latest
     approved estimate (a revised estimate, once approved, lifts it; while it awaits approval
-    the state stops `/log` already). A critical request is never stopped by an over-run: an
+    the state stops `/log` already). `refused_waiting`: bot.rules.estimates.refusal_stands
+    (its latest estimate refused, under a policy that wants approval): the federation said no,
+    so no time until a new estimate is approved. A critical request is stopped by neither: an
     urgent intervention does not wait on paperwork.
     """
     if ticket.status is S.AWAITING_APPROVAL:
         return LogBlock.AWAITING_APPROVAL
-    if over_run_waiting and ticket.urgency is not Urgency.CRITICAL:
+    if ticket.urgency is Urgency.CRITICAL:
+        return None
+    if refused_waiting:
+        return LogBlock.REFUSED
+    if over_run_waiting:
         return LogBlock.OVER_RUN
     return None
 

@@ -112,10 +112,16 @@ def _t(ticket_id: int, action: str, *args: object) -> str:
 
 
 def lead_actions(
-    ticket: Ticket, who: frozenset[Relation], language: str, *, drop: int | None = None
+    ticket: Ticket,
+    who: frozenset[Relation],
+    language: str,
+    *,
+    drop: int | None = None,
+    log: bool = True,
 ) -> InlineKeyboardMarkup | None:
     """The buttons of a lead's (or an admin's) card: what they may do in the ticket's state.
-    `drop`: its refused estimate, under which they may cancel it (bot.rules.workflow.droppable).
+    `drop`: its refused estimate, under which they may cancel it (bot.rules.workflow.droppable);
+    `log`: whether time may be logged as far as its estimates go (bot.lifecycle.log_block).
     """
     rows: list[list[tuple[str, str]]] = []
     status = ticket.status
@@ -125,12 +131,10 @@ def lead_actions(
     if works and status in {TicketStatus.ASSIGNED, TicketStatus.WAITING}:
         rows.append([(t(language, "button.start"), _t(ticket.id, "start"))])
     if works and status in {TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING}:
-        rows.append(
-            [
-                (t(language, "button.ask"), _t(ticket.id, "ask")),
-                (t(language, "button.log_time"), _t(ticket.id, "time")),
-            ]
-        )
+        row: list[tuple[str, str]] = [(t(language, "button.ask"), _t(ticket.id, "ask"))]
+        if log:
+            row.append((t(language, "button.log_time"), _t(ticket.id, "time")))
+        rows.append(row)
         rows.append([(t(language, "button.resolve"), _t(ticket.id, "resolve"))])
     if works and status in ESTIMABLE:
         rows.append([(t(language, "button.estimate"), _t(ticket.id, "estimate"))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -130,14 +131,16 @@ def ticket_for_lead(
     contact: User | None,
     attachments: int,
     language: str,
+    notes: Sequence[Html] = (),
 ) -> Html:
-    """The notification and card a lead sees."""
+    """The notification and card a lead sees (`notes`: lines under its state)."""
     lines = [
         t(language, "card.title", reference=ticket.reference, field=field.name(language)),
         Html(f"<b>{urgency(ticket.urgency, language)}</b>"),
         t(language, "label.federation", value=f"{federation.code} — {federation.name}"),
         t(language, "label.contact", value=person(contact)),
         t(language, "label.status", value=status(ticket.status, language, for_contact=False)),
+        *notes,
     ]
     if ticket.desired_date:
         lines.append(t(language, "label.desired_date", value=day(ticket.desired_date, language)))
