@@ -33,6 +33,7 @@ from bot.services import Services, get_services
 from bot.tickets import (
     NEW_TICKET,
     NEW_TICKET_FILE,
+    dropped_status,
     lead_card,
     message_payload,
     relation_to,
@@ -416,7 +417,10 @@ async def lead_view(
         notes.append(t(language, "estimate.card_refused"))
     if block is LogBlock.OVER_RUN:
         notes.append(t(language, "estimate.card_over_run"))
-    card = await lead_card(conn, ticket, language, services.today(), notes=notes)
+    state = await dropped_status(conn, ticket, reader, language)
+    card = await lead_card(
+        conn, ticket, language, services.today(), notes=notes, status_text=state
+    )
     drop = droppable(ticket, who, latest)
     markup = keyboards.lead_actions(ticket, who, language, drop=drop, log=block is None)
     return card, markup

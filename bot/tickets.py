@@ -18,7 +18,7 @@ from bot.rules.workflow import Actor, Relation, can_view, relations
 from bot.services import Services
 from bot.together import absences, linked
 from bot.ui import keyboards, render
-from bot.ui.i18n import Html, t
+from bot.ui.i18n import Html, escape, t
 from storage import drafts, outbox, parts, people, tickets
 from storage.db import Connection
 from storage.models import DraftStatus, Role, Ticket, TicketStatus, User
@@ -248,12 +248,31 @@ async def announce_new_ticket(conn: Connection, services: Services, ticket: Tick
         await hook(conn, services, ticket)
 
 
+async def dropped_status(
+    conn: Connection, ticket: Ticket, reader: User, language: str
+) -> Html | None:
+    """« Annulée par Jean (après le refus de l'estimation) », or « par vous »: the state of a
+    request its lead cancelled after a refusal, which is not « cancelled by the contact »;
+    None for any other."""
+    if ticket.status is not TicketStatus.CANCELLED:
+        return None
+    events = await tickets.ticket_events(conn, ticket.id)
+    drop = next((e for e in reversed(events) if e.kind == "drop"), None)
+    if drop is None:
+        return None
+    if drop.actor_id == reader.id:
+        return t(language, "status.dropped_you")
+    actor = await people.get_user(conn, drop.actor_id) if drop.actor_id else None
+    return t(language, "status.dropped", who=escape(actor.full_name) if actor else "—")
+
+
 async def lead_card(
     conn: Connection,
     ticket: Ticket,
     language: str,
     today: date | None = None,
     notes: Sequence[Html] = (),
+    status_text: Html | None = None,
 ) -> Html:
     """The ticket as a lead or an admin sees it, with who holds it (`today`: and whether they
     are away, and who covers them); `notes`: lines under its state (what its estimates say)."""
@@ -268,6 +287,7 @@ async def lead_card(
         attachments=len(await tickets.ticket_attachments(conn, ticket.id)),
         language=language,
         notes=notes,
+        status_text=status_text,
     )
     if ticket.assignee_id is not None:
         assignee = render.person(await people.get_user(conn, ticket.assignee_id))

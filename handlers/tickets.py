@@ -10,13 +10,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.lifecycle import lead_view
 from bot.rules.workflow import Relation, can_view
 from bot.services import Services, get_services
-from bot.tickets import actor_for, relation_to, visible_ticket
+from bot.tickets import actor_for, dropped_status, relation_to, visible_ticket
 from bot.together import linked
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
 from handlers.common import PRIVATE, Context, edit_pressed, members, refuse, reply
-from storage import conversation, people, tickets
+from storage import conversation, estimates, people, tickets
 from storage.db import Connection
 from storage.models import Role, Ticket, User
 
@@ -70,7 +70,9 @@ async def _federation_page(
             "mytickets.federation_line",
             reference=tk.reference,
             subject=tk.subject,
-            status=render.status(tk.status, language, for_contact=tk.contact_id == user.id),
+            status=render.status(
+                tk.status, language, for_contact=tk.contact_id == user.id, approver=True
+            ),
             urgency=render.URGENCY_MARK[tk.urgency],
             activity=render.moment(tk.updated_at, language, services.settings.tz),
             contact=names[tk.contact_id],
@@ -108,27 +110,58 @@ async def federation_tickets(update: Update, context: Context, user: User) -> No
 async def card_for(
     conn: Connection, services: Services, user: User, ticket: Ticket
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
-    """A ticket as `user` sees it, with the buttons of their rights in its state."""
+    """A ticket as `user` sees it, with the buttons of their rights in its state (who approves
+    its estimates: their approval buttons too, while one awaits their decision)."""
     language = user.language
+    who = await relation_to(conn, user, ticket, services.today())
+    approver = Relation.APPROVER in who
+    state = await dropped_status(conn, ticket, user, language)
     if user.id == ticket.contact_id:
         field = await people.get_field(conn, ticket.field_id)
         assignee = await people.get_user(conn, ticket.assignee_id) if ticket.assignee_id else None
         assert field is not None
         text = render.ticket_for_contact(
-            ticket, field=field, assignee=assignee, language=language, tz=services.settings.tz
+            ticket,
+            field=field,
+            assignee=assignee,
+            language=language,
+            tz=services.settings.tz,
+            approver=approver,
+            status_text=state,
         )
         text = Html(text + await linked.card_block(conn, ticket, language, for_contact=True))
-        return text, keyboards.contact_actions(ticket, language)
-    who = await relation_to(conn, user, ticket, services.today())
+        markup = keyboards.contact_actions(ticket, language)
+        return text, await _with_approval(conn, ticket, approver, markup, language)
     if Relation.MANAGER in who:  # someone else's request of their federation: read only
-        return await _manager_card(conn, services, ticket, language), keyboards.manager_actions(
-            ticket, who, language
-        )
+        text = await _manager_card(conn, services, ticket, language, approver, state)
+        markup = keyboards.manager_actions(ticket, who, language)
+        return text, await _with_approval(conn, ticket, approver, markup, language)
     return await lead_view(conn, services, user, ticket, who)
 
 
+async def _with_approval(
+    conn: Connection,
+    ticket: Ticket,
+    approver: bool,
+    markup: InlineKeyboardMarkup,
+    language: str,
+) -> InlineKeyboardMarkup:
+    """`markup` with, above it, the approval buttons of the ticket's estimate awaiting the
+    decision of `approver` (the same as its approval card's)."""
+    pending = await estimates.pending_estimate(conn, ticket.id) if approver else None
+    if pending is None:
+        return markup
+    buttons = keyboards.approval(pending.id, language)
+    return InlineKeyboardMarkup([*buttons.inline_keyboard, *markup.inline_keyboard])
+
+
 async def _manager_card(
-    conn: Connection, services: Services, ticket: Ticket, language: str
+    conn: Connection,
+    services: Services,
+    ticket: Ticket,
+    language: str,
+    approver: bool,
+    state: Html | None,
 ) -> Html:
     """Someone else's request of their federation as a manager reads it, with who filed it."""
     field = await people.get_field(conn, ticket.field_id)
@@ -141,6 +174,8 @@ async def _manager_card(
         assignee=assignee,
         language=language,
         tz=services.settings.tz,
+        approver=approver,
+        status_text=state,
     )
     return Html(text + await linked.card_block(conn, ticket, language, for_contact=False))
 

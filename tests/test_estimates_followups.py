@@ -208,3 +208,56 @@ async def test_a_critical_request_is_still_worked_after_a_refusal(bot: Emulator)
     assert notice.button("Consigner du temps")
     replies = await jean.send(f"/log {ref} 30m")
     assert "refusée" not in replies[-1].text
+
+
+async def test_each_reads_who_cancelled_after_a_refusal(bot: Emulator) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 10h")
+    await gisele.click("Refuser")
+    await gisele.send("Trop cher.")
+    await jean.click("Annuler la demande")
+    await jean.send("La fédération traitera ce dossier elle-même.")
+    replies = await jean.send(f"/ticket {ref}")
+    assert "Annulée par vous (après le refus de l'estimation)" in replies[-1].text
+    for person in (marie, gisele):
+        replies = await person.send(f"/ticket {ref}")
+        assert "Annulée par Jean (après le refus de l'estimation)" in replies[-1].text
+        assert "par le contact" not in replies[-1].text
+
+
+async def test_who_approves_reads_it_and_decides_from_the_card_or_the_answer(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 6h")
+    replies = await marie.send(f"/ticket {ref}")
+    assert "En attente de l'approbation de votre fédération" in replies[-1].text
+    assert not replies[-1].button("Approuver")
+    replies = await gisele.send(f"/ticket {ref}")
+    assert "En attente de votre approbation" in replies[-1].text
+    assert replies[-1].button("Approuver") and replies[-1].button("Historique")
+    await gisele.send("/mytickets")
+    await gisele.click("Toute la fédération")
+    assert "En attente de votre approbation" in gisele.last.text
+    # Her question answered: she decides from the answer.
+    await gisele.click("Poser une question")
+    await gisele.send("Pourquoi 6 h?")
+    await jean.click("Répondre à Gisèle Tremblay")
+    await jean.send("Deux rencontres.")
+    answer = gisele.last
+    assert "Deux rencontres." in answer.text and answer.button("Approuver")
+    await gisele.click("Approuver", answer)
+    assert (await _ticket(bot, ref)).status is S.IN_PROGRESS
+    replies = await gisele.send(f"/ticket {ref}")
+    assert not replies[-1].button("Approuver")
+
+
+async def test_a_contact_who_approves_reads_it_on_her_card(bot: Emulator) -> None:
+    _, marie, jean, _ = await flows.world(bot)
+    ref = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.send(f"/estimate {ref} 2h")
+    replies = await marie.send(f"/ticket {ref}")
+    assert "En attente de votre approbation" in replies[-1].text
+    await marie.click("Approuver", replies[-1])
+    assert (await _ticket(bot, ref)).status is S.IN_PROGRESS

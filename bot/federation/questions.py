@@ -112,6 +112,9 @@ async def answer_approver(
         if added is not None:
             author, ref, asked = render.person(user), ticket.reference, question.body or ""
             await tickets.touch(conn, ticket.id, now)
+            # Still to decide: the approver decides from the answer, with the card's buttons.
+            pending = await repo.pending_estimate(conn, ticket.id)
+            decides = Relation.APPROVER in await relation_to(conn, asker, ticket)
             await notify(
                 conn,
                 services,
@@ -122,6 +125,9 @@ async def answer_approver(
                     f"{t(lang, 'estimate.answer_header', reference=ref, who=author)}"
                     f"\n{render.quote(asked)}\n{escape(text)}"
                 ),
+                (lambda lang: keyboards.approval(pending.id, lang))
+                if pending is not None and decides
+                else None,
             )
     services.wake_outbox()
     return found

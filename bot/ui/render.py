@@ -38,10 +38,14 @@ def urgency(value: Urgency, language: str) -> Html:
     return Html(f"{URGENCY_MARK[value]} {t(language, f'urgency.{value.value}')}")
 
 
-def status(value: TicketStatus, language: str, *, for_contact: bool) -> Html:
+def status(
+    value: TicketStatus, language: str, *, for_contact: bool, approver: bool = False
+) -> Html:
     """A ticket's state from the reader's side: the contact who filed it reads "waiting for
     your answer" where the Consortium's staff (leads, admins, exports) read "waiting for the
-    contact"."""
+    contact"; who approves its estimates (`approver`) reads "waiting for your approval"."""
+    if approver and value is TicketStatus.AWAITING_APPROVAL:
+        return t(language, "status_approver.awaiting_approval")
     return t(language, f"status_contact.{value.value}" if for_contact else f"status.{value.value}")
 
 
@@ -132,14 +136,20 @@ def ticket_for_lead(
     attachments: int,
     language: str,
     notes: Sequence[Html] = (),
+    status_text: Html | None = None,
 ) -> Html:
-    """The notification and card a lead sees (`notes`: lines under its state)."""
+    """The notification and card a lead sees (`notes`: lines under its state; `status_text`:
+    its state said otherwise, as who cancelled it)."""
     lines = [
         t(language, "card.title", reference=ticket.reference, field=field.name(language)),
         Html(f"<b>{urgency(ticket.urgency, language)}</b>"),
         t(language, "label.federation", value=f"{federation.code} — {federation.name}"),
         t(language, "label.contact", value=person(contact)),
-        t(language, "label.status", value=status(ticket.status, language, for_contact=False)),
+        t(
+            language,
+            "label.status",
+            value=status_text or status(ticket.status, language, for_contact=False),
+        ),
         *notes,
     ]
     if ticket.desired_date:
@@ -155,12 +165,20 @@ def ticket_for_lead(
 
 
 def ticket_for_contact(
-    ticket: Ticket, *, field: ExpertiseField, assignee: User | None, language: str, tz: ZoneInfo
+    ticket: Ticket,
+    *,
+    field: ExpertiseField,
+    assignee: User | None,
+    language: str,
+    tz: ZoneInfo,
+    approver: bool = False,
+    status_text: Html | None = None,
 ) -> Html:
-    """A contact's view of their own ticket."""
+    """A contact's view of their own ticket (`approver`: they approve its estimates)."""
+    state = status_text or status(ticket.status, language, for_contact=True, approver=approver)
     lines = [
         t(language, "card.title", reference=ticket.reference, field=field.name(language)),
-        t(language, "label.status", value=status(ticket.status, language, for_contact=True)),
+        t(language, "label.status", value=state),
         t(language, "label.created", value=moment(ticket.created_at, language, tz)),
         t(language, "label.urgency", value=urgency(ticket.urgency, language)),
     ]
@@ -184,12 +202,16 @@ def ticket_for_manager(
     assignee: User | None,
     language: str,
     tz: ZoneInfo,
+    approver: bool = False,
+    status_text: Html | None = None,
 ) -> Html:
     """A request of their federation as a manager reads it (someone else's): who filed it, and
-    its state in the staff's words ("waiting for the contact", not "for your answer")."""
+    its state in the staff's words ("waiting for the contact", not "for your answer"; its
+    estimate "waiting for your approval" when they approve)."""
+    state = status_text or status(ticket.status, language, for_contact=False, approver=approver)
     lines = [
         t(language, "card.title", reference=ticket.reference, field=field.name(language)),
-        t(language, "label.status", value=status(ticket.status, language, for_contact=False)),
+        t(language, "label.status", value=state),
         t(language, "label.filed_by", value=person(contact)),
         t(language, "label.created", value=moment(ticket.created_at, language, tz)),
         t(language, "label.urgency", value=urgency(ticket.urgency, language)),
