@@ -99,11 +99,11 @@ async def test_time_logged_on_a_field_without_a_rate_is_kept_and_the_lead_is_war
     await jean.click("Prendre")
     await jean.click("Consigner du temps")
     text = (await jean.send("1h30 lecture"))[-1].text
-    assert "1 h 30 consigné" in text
+    assert "consigné sur CREC-2026-0001 : 1 h 30." in text
     assert "Services juridiques n'a pas encore de taux horaire" in text and "à 0 $" in text
     assert "coordination du Consortium" in text
     text = (await jean.send(f"/log {reference} 20m appel"))[-1].text
-    assert "20 min consigné" in text and "pas encore de taux horaire" in text
+    assert "consigné sur CREC-2026-0001 : 20 min." in text and "pas encore de taux horaire" in text
     # An admin logging time is told how to set the rate themselves.
     text = (await boss.send(f"/log {reference} 10m"))[-1].text
     assert "pas encore de taux horaire" in text and "/domain taux legal montant" in text
@@ -114,7 +114,7 @@ async def test_time_logged_on_a_field_without_a_rate_is_kept_and_the_lead_is_war
     ]
     await boss.send("/domain taux legal 95")
     text = (await jean.send(f"/log {reference} 15m"))[-1].text
-    assert "15 min consigné" in text and "taux" not in text
+    assert "consigné sur CREC-2026-0001 : 15 min." in text and "taux" not in text
 
 
 async def test_french_words_for_users_and_service_levels(bot: Emulator) -> None:

@@ -147,7 +147,7 @@ async def test_log_command_and_button_refuse_bad_durations(bot: Emulator) -> Non
     assert "pas accès" in (await luc.send(f"/log {reference} 1h"))[-1].text
     assert "pas accès" in (await marie.send(f"/log {reference} 1h"))[-1].text
     replies = await jean.send(f"/log {reference} 1 h 30 relecture du contrat")
-    assert "1 h 30 consigné" in replies[-1].text
+    assert "consigné sur CREC-2026-0001 : 1 h 30." in replies[-1].text
     await boss.send(f"/log {reference} 2h")
     async with bot.services.db.read() as conn:
         entries = await conversation.time_entries(conn, 1)

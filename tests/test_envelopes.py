@@ -185,7 +185,7 @@ async def test_alerts_at_80_and_100_percent_once_across_runs_and_a_restart(
         gisele = bot.person(who.gisele.id, "Gisèle")
         assert _alerts(gisele)[-1] == (
             "🔴 L'enveloppe 2026 de CQCH (toutes les expertises) est atteinte (100 %) : 10 h sur"
-            " 10 h, utilisé ou engagé (utilisé : 10 h · engagé : 0 min)."
+            " 10 h, utilisé ou engagé (utilisé : 10 h · engagé : 0 h)."
         )
         assert len(_alerts(gisele)) == 2
     async with Emulator.running(settings, clock=clock, api=api) as bot:

@@ -62,11 +62,12 @@ async def test_estimate_approved_from_the_card(bot: Emulator) -> None:
     ticket = await _ticket(bot, ref)
     assert ticket.status is S.AWAITING_APPROVAL
     card = gisele.last
-    for part in (ref, "Révision des règlements", "Services juridiques", "Marie", "4 h à 6 h"):
+    parts = (ref, "Révision des règlements", "Services juridiques", "Marie", "entre 4 h et 6 h")
+    for part in parts:
         assert part in card.text, part
-    assert "95,00 $" in _plain(card.text) and "380,00 $ à 570,00 $" in _plain(card.text)
+    assert "95,00 $" in _plain(card.text) and "entre 380,00 $ et 570,00 $" in _plain(card.text)
     assert "Deux rencontres" in card.text
-    assert any("estimée" in text for text in marie.texts())
+    assert any("Estimation de votre demande" in text for text in marie.texts())
     # Time waits for the approval, with a clear word.
     replies = await jean.send(f"/log {ref} 1h")
     assert "attend l'approbation" in replies[-1].text

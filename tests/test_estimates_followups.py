@@ -261,3 +261,13 @@ async def test_a_contact_who_approves_reads_it_on_her_card(bot: Emulator) -> Non
     assert "En attente de votre approbation" in replies[-1].text
     await marie.click("Approuver", replies[-1])
     assert (await _ticket(bot, ref)).status is S.IN_PROGRESS
+
+
+async def test_the_words_of_time_and_estimates(bot: Emulator) -> None:
+    _, marie, jean, gisele, ref = await _setup(bot)
+    await jean.send(f"/estimate {ref} 1h30-2h")
+    notice = next(m for m in reversed(marie.chat) if "Estimation de votre demande" in m.text)
+    assert "entre 1 h 30 et 2 h au taux horaire de" in notice.text
+    await gisele.click("Approuver")
+    replies = await jean.send(f"/log {ref} 1h lecture")
+    assert f"Temps consigné sur {ref} : 1 h." in replies[-1].text

@@ -279,7 +279,8 @@ async def test_counts_dates_and_durations_in_the_chat(bot: Emulator) -> None:
     assert "November 24, 2026 at 2 p.m." in history
     assert "1.5 hours logged on" in (await kate.send(f"/log {reference} 1h30"))[-1].text
     assert "45 minutes logged on" in (await kate.send(f"/log {reference} 45m"))[-1].text
-    assert "2 h 15 consigné" in (await boss.send(f"/log {reference} 2h15"))[-1].text
+    logged = (await boss.send(f"/log {reference} 2h15"))[-1].text
+    assert "consigné sur CREC-2026-0001 : 2 h 15." in logged
 
 
 @pytest.mark.parametrize(

@@ -53,9 +53,9 @@ async def test_a_whole_life_from_take_to_rating(bot: Emulator) -> None:
     # Jean logs time (the button, then the command) and resolves with a note.
     await jean.click("Consigner du temps")
     replies = await jean.send("1h30 lecture des règlements")
-    assert "1 h 30 consigné" in replies[-1].text
+    assert "consigné sur CREC-2026-0001 : 1 h 30." in replies[-1].text
     replies = await jean.send(f"/log {reference} 45m appel avec la fédération")
-    assert "45 min consigné" in replies[-1].text
+    assert "consigné sur CREC-2026-0001 : 45 min." in replies[-1].text
     await jean.click("Résoudre", jean.find_button("Résoudre")[0])
     await jean.send("Règlements révisés et envoyés par courriel.")
     assert (await _ticket(bot)).status is TicketStatus.RESOLVED

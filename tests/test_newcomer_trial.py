@@ -118,7 +118,7 @@ async def test_a_wrong_duration_recalls_the_ticket_and_cancel(bot: Emulator) -> 
     assert f"pour {reference} — ou /cancel" in replies[-1].text
     replies = await jean.send("25h")  # still waiting: every refusal says it again
     assert "Au plus 24 h" in replies[-1].text and f"pour {reference}" in replies[-1].text
-    assert "1 h 30 consigné" in (await jean.send("1h30"))[-1].text
+    assert "consigné sur CREC-2026-0001 : 1 h 30." in (await jean.send("1h30"))[-1].text
     # /log is not a wait: its refusal is only the reason.
     replies = await jean.send(f"/log {reference} bonjour")
     assert "/cancel" not in replies[-1].text

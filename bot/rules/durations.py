@@ -58,8 +58,11 @@ def format_duration(minutes: int, language: str) -> Html:
     """A duration as the reader's language writes it, for every message that shows one.
 
     French (Québec usage): `2 h 15`, `2 h`, `45 min`. English: decimal hours with a real
-    plural, `2.25 hours`, `1 hour`, `8.5 hours`, and `45 minutes` under an hour.
+    plural, `2.25 hours`, `1 hour`, `8.5 hours`, and `45 minutes` under an hour. Nothing at
+    all reads in hours, as a total does: `0 h`, `0 hours`.
     """
+    if minutes == 0:
+        return tn(language, "duration.hours", 0)
     if minutes < 60:
         return tn(language, "duration.minutes", minutes)
     if language == "en":
