@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from telegram.ext import Application, CallbackContext
@@ -25,7 +26,7 @@ from bot.services import Services, get_services
 from bot.tickets import message_payload, relation_to
 from bot.together import absences
 from bot.ui import keyboards, render
-from bot.ui.i18n import Html, t
+from bot.ui.i18n import Html, format_number, t
 from storage import estimates as repo
 from storage import outbox, people, tickets
 from storage.db import Connection
@@ -66,10 +67,14 @@ class Done:
 
 
 def hours_text(estimate: Quote | Estimate, language: str) -> Html:
-    """`6 h`, or `4 h à 6 h` for a range."""
+    """`6 h`, or `entre 4 h et 6 h` for a range (`2 to 3 hours`: in English, whose durations
+    are decimal hours, the unit once)."""
     low = format_duration(estimate.low_minutes, language)
     if estimate.low_minutes == estimate.high_minutes:
         return low
+    if language == "en" and estimate.low_minutes >= 60:
+        hours = (Decimal(estimate.low_minutes) / 60).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        low = Html(format_number(hours, language))
     return t(
         language, "estimate.range", low=low, high=format_duration(estimate.high_minutes, language)
     )

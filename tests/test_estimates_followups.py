@@ -271,3 +271,14 @@ async def test_the_words_of_time_and_estimates(bot: Emulator) -> None:
     await gisele.click("Approuver")
     replies = await jean.send(f"/log {ref} 1h lecture")
     assert f"Temps consigné sur {ref} : 1 h." in replies[-1].text
+
+
+async def test_an_english_range_names_its_unit_once(bot: Emulator) -> None:
+    boss, marie, _, _ = await flows.world(bot)
+    await boss.send("/domain rate legal 95")
+    ann = await flows.lead(bot, boss, 3004, "Ann", "legal", language_code="en")
+    ref = await flows.file_request(marie)
+    await ann.click("Take this request")
+    replies = await ann.send(f"/estimate {ref} 2-3h")
+    assert "2 to 3 hours at $95.00 an hour" in replies[-1].text
+    assert "2 hours to" not in replies[-1].text
