@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.estimates import announce_over_run
 from bot.federation.envelopes import check_envelopes
-from bot.lifecycle import LOGGABLE, Outcome, act, log_time, rate
+from bot.lifecycle import LOGGABLE, Outcome, act, log_block, log_time, rate
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, LogBlock, Refusal, Relation, can_view, decide
 from bot.services import get_services
@@ -225,6 +225,10 @@ async def _await_input(
                 ticket,
                 may_write(kind, ticket, await relation_to(conn, user, ticket, services.today())),
             )
+        if outcome.ok and ticket is not None and kind == "time":
+            # A card sent before a refusal or an over-run: told now, not after the duration.
+            block = await log_block(conn, services, ticket)
+            outcome = Outcome(ticket, block.value if block else None)
         if outcome.ok:
             await conversation.expect_input(conn, user.id, kind, ticket_id, services.clock.now())
     if not outcome.ok:

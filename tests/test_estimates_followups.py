@@ -184,6 +184,10 @@ async def test_no_time_after_a_refusal_until_a_new_estimate(bot: Emulator) -> No
     assert not notice.button("Consigner du temps") and notice.button("Estimer")
     replies = await jean.send(f"/log {ref} 1h lecture")
     assert "envoyez une nouvelle estimation (/estimate), ou annulez la demande" in replies[-1].text
+    # A card sent before the refusal: its button says so at once, not after the duration.
+    _, log_button = jean.find_button("Consigner du temps")
+    await jean.press(log_button)
+    assert jean.last_answer is not None and "refusée" in (jean.last_answer.text or "")
     ticket = await _ticket(bot, ref)
     async with bot.services.db.read() as conn:
         assert (await estimates_repo.time_logged(conn, ticket.id)).minutes == 0
