@@ -10,8 +10,8 @@ from bot.errorreports import schedule_jobs as schedule_error_summaries
 from bot.estimates import schedule_jobs as schedule_approval_reminders
 from bot.federation.envelopes import schedule_jobs as schedule_envelope_alerts
 from bot.federation.statements import schedule_jobs as schedule_statements
-from bot.lifecycle import schedule_jobs as schedule_lifecycle
 from bot.sla import schedule_jobs as schedule_service_levels
+from bot.worklog import schedule_jobs as schedule_lifecycle
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

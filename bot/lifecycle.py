@@ -1,20 +1,18 @@
 """The life of a ticket: every transition, checked in bot.rules.workflow, written with its audit
-event and announced through the outbox in one transaction; time entries, ratings, the 7-day
-close."""
+event and announced through the outbox in one transaction (time entries, ratings and the
+7-day close: bot/worklog.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
-from telegram.ext import Application, ContextTypes
 
 from bot.logs import log_event
-from bot.rules.durations import format_duration
 from bot.rules.estimates import approvers, over_run, refusal_stands
 from bot.rules.workflow import (
     WORKED_STATES,
@@ -29,7 +27,7 @@ from bot.rules.workflow import (
     log_blocker,
     relations,
 )
-from bot.services import Services, get_services
+from bot.services import Services
 from bot.tickets import (
     NEW_TICKET,
     NEW_TICKET_FILE,
@@ -41,7 +39,7 @@ from bot.tickets import (
 from bot.together import absences
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
-from storage import conversation, estimates, outbox, people, tickets
+from storage import estimates, outbox, people, tickets
 from storage.db import Connection
 from storage.models import EstimateStatus, OutboxStatus, Role, Ticket, TicketStatus, Urgency, User
 
@@ -51,9 +49,6 @@ log = logging.getLogger(__name__)
 # its topic in the team's group (bot/together/topics.py).
 EventHook = Callable[[Connection, Services, Ticket], Awaitable[None]]
 EVENT_HOOKS: list[EventHook] = []
-
-AUTO_CLOSE_AFTER = timedelta(days=7)
-AUTO_CLOSE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -435,114 +430,3 @@ async def log_block(conn: Connection, services: Services, ticket: Ticket) -> Log
     policy = await estimates.approval_policy(conn, ticket.federation_id)
     passed = over_run(logged, high, services.settings.overrun_tolerance_percent)
     return log_blocker(ticket, passed, refusal_stands(latest, policy))
-
-
-# -- time, ratings ----------------------------------------------------------------------------
-
-LOGGABLE = frozenset(
-    {
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.WAITING,
-        TicketStatus.RESOLVED,
-        TicketStatus.CLOSED,
-    }
-)
-
-
-async def log_time(
-    services: Services, user: User, ticket_id: int, minutes: int, note: str | None
-) -> Outcome:
-    """Log time on a ticket (its lead or an admin), at the field's hourly rate of today."""
-    now = services.clock.now()
-    async with services.db.transaction() as conn:
-        ticket = await tickets.get_ticket(conn, ticket_id)
-        if ticket is None:
-            return Outcome(None, "unknown")
-        who = await relation_to(conn, user, ticket, services.today())
-        if not who & {Relation.ASSIGNEE, Relation.ADMIN}:
-            return Outcome(ticket, "not_allowed")
-        # Time runs against the approved estimate: past it, a revised one is approved first.
-        tolerance = services.settings.overrun_tolerance_percent
-        approved = await estimates.approved_estimate(conn, ticket.id)
-        high = approved.high_minutes if approved else None
-        logged = (await estimates.time_logged(conn, ticket.id)).minutes
-        blocker = await log_block(conn, services, ticket)
-        if blocker is not None:
-            return Outcome(ticket, blocker.value)
-        if ticket.status not in LOGGABLE:
-            return Outcome(ticket, "wrong_state")
-        field = await people.get_field(conn, ticket.field_id)
-        assert field is not None
-        await conversation.add_time(
-            conn,
-            ticket_id=ticket.id,
-            lead_id=user.id,
-            field_id=field.id,
-            work_date=services.today(),
-            minutes=minutes,
-            hourly_rate_cents=field.hourly_rate_cents,
-            note=note,
-            now=now,
-        )
-        # Stored once for every reader of the history: in the bot's default language.
-        duration = format_duration(minutes, services.settings.default_language)
-        summary = duration + (f" — {note}" if note else "")
-        await tickets.add_event(
-            conn, ticket_id=ticket.id, actor_id=user.id, kind="time", note=summary, now=now
-        )
-        for hook in EVENT_HOOKS:
-            await hook(conn, services, ticket)
-    crossed = over_run(logged + minutes, high, tolerance) and not over_run(logged, high, tolerance)
-    return Outcome(ticket, unpriced=field.hourly_rate_cents == 0, over_run=crossed)
-
-
-async def rate(services: Services, user: User, ticket_id: int, stars: int) -> Outcome:
-    """The contact rates the service of their closed ticket, once, from 1 to 5."""
-    now = services.clock.now()
-    async with services.db.transaction() as conn:
-        ticket = await tickets.get_ticket(conn, ticket_id)
-        if ticket is None or ticket.contact_id != user.id:
-            return Outcome(None, "unknown")
-        if not 1 <= stars <= 5 or not await tickets.set_rating(conn, ticket.id, stars, now):
-            return Outcome(ticket, "not_rateable")
-        await tickets.add_event(
-            conn, ticket_id=ticket.id, actor_id=user.id, kind="rated", note=f"{stars}/5", now=now
-        )
-        await conversation.expect_input(conn, user.id, "comment", ticket.id, now)
-        if ticket.assignee_id:
-            await notify(
-                conn,
-                services,
-                ticket.assignee_id,
-                ticket,
-                "rated",
-                lambda lang: t(lang, "notify.rated", reference=ticket.reference, stars=stars),
-            )
-    services.wake_outbox()
-    return Outcome(ticket)
-
-
-async def close_resolved(services: Services) -> int:
-    """Close the tickets resolved more than 7 days ago without an answer; how many."""
-    async with services.db.read() as conn:
-        due = await tickets.resolved_before(conn, services.clock.now() - AUTO_CLOSE_AFTER)
-    closed = 0
-    for ticket in due:
-        if (await act(services, None, ticket.id, Action.AUTO_CLOSE)).ok:
-            closed += 1
-    if closed:
-        log.info("closed %d resolved tickets after 7 days", closed)
-    return closed
-
-
-async def _auto_close_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await close_resolved(get_services(context))
-
-
-def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Check hourly for resolved tickets to close."""
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(
-        _auto_close_job, interval=AUTO_CLOSE_EVERY, first=60, name="auto-close"
-    )

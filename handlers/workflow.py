@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.estimates import announce_over_run
 from bot.federation.envelopes import check_envelopes
-from bot.lifecycle import LOGGABLE, Outcome, act, log_block, log_time, rate
+from bot.lifecycle import Outcome, act, log_block
 from bot.rules.durations import BadDuration, format_duration, parse_duration
 from bot.rules.workflow import Action, LogBlock, Refusal, Relation, can_view, decide
 from bot.services import get_services
@@ -20,6 +20,7 @@ from bot.together import absences
 from bot.ui import callbacks as cb
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t
+from bot.worklog import LOGGABLE, log_time, rate
 from handlers.common import (
     PRIVATE,
     Context,

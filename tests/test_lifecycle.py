@@ -4,8 +4,8 @@ finish without leaving Telegram, and the contact always knows where it stands.""
 from __future__ import annotations
 
 from bot.clock import ManualClock
-from bot.lifecycle import close_resolved
 from bot.tools.emulator import Emulator, Person
+from bot.worklog import close_resolved
 from storage import conversation, tickets
 from storage.models import Ticket, TicketStatus
 from tests import flows
