@@ -237,6 +237,7 @@ async def test_who_approves_reads_it_and_decides_from_the_card_or_the_answer(
     replies = await marie.send(f"/ticket {ref}")
     assert "En attente de l'approbation de votre fédération" in replies[-1].text
     assert not replies[-1].button("Approuver")
+    assert "approbation de votre fédération" in (await marie.send("/mytickets"))[-1].text
     replies = await gisele.send(f"/ticket {ref}")
     assert "En attente de votre approbation" in replies[-1].text
     assert replies[-1].button("Approuver") and replies[-1].button("Historique")
@@ -263,6 +264,8 @@ async def test_a_contact_who_approves_reads_it_on_her_card(bot: Emulator) -> Non
     await jean.send(f"/estimate {ref} 2h")
     replies = await marie.send(f"/ticket {ref}")
     assert "En attente de votre approbation" in replies[-1].text
+    listed = (await marie.send("/mytickets"))[-1].text  # her list says so too
+    assert "En attente de votre approbation" in listed and "fédération" not in listed, listed
     await marie.click("Approuver", replies[-1])
     assert (await _ticket(bot, ref)).status is S.IN_PROGRESS
 

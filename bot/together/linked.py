@@ -35,14 +35,17 @@ async def review_lines(conn: Connection, draft: Draft, language: str) -> Html:
     return Html("\n" + t(language, "parts.review_also", fields=", ".join(names)))
 
 
-async def _part_line(conn: Connection, part: Ticket, language: str, for_contact: bool) -> Html:
+async def _part_line(
+    conn: Connection, part: Ticket, language: str, for_contact: bool, approver: bool = False
+) -> Html:
     field = await people.get_field(conn, part.field_id)
+    state = render.status(part.status, language, for_contact=for_contact, approver=approver)
     line = t(
         language,
         "parts.line",
         reference=part.reference,
         field=field.name(language) if field else "—",
-        status=render.status(part.status, language, for_contact=for_contact),
+        status=state,
     )
     if not for_contact and part.assignee_id is not None:
         holder = await people.get_user(conn, part.assignee_id)
@@ -103,6 +106,10 @@ async def my_requests(conn: Connection, user: User, tz: ZoneInfo, limit: int) ->
     if not page:
         return None
     grouped = await parts.parts_of_requests(conn, [tk.id for tk in page])
+    # A federation without a manager: the contact approves their own requests' estimates.
+    approver = user.federation_id is not None and not await people.managers_of(
+        conn, user.federation_id
+    )
     lines = [t(language, "mytickets.title", count=total)]
     for first in page:
         every = grouped.get(first.id, [first])
@@ -113,7 +120,9 @@ async def my_requests(conn: Connection, user: User, tz: ZoneInfo, limit: int) ->
                     "mytickets.line",
                     reference=first.reference,
                     subject=first.subject,
-                    status=render.status(first.status, language, for_contact=True),
+                    status=render.status(
+                        first.status, language, for_contact=True, approver=approver
+                    ),
                     urgency=render.URGENCY_MARK[first.urgency],
                     activity=render.moment(first.updated_at, language, tz),
                 )
@@ -130,7 +139,7 @@ async def my_requests(conn: Connection, user: User, tz: ZoneInfo, limit: int) ->
                 activity=render.moment(latest, language, tz),
             )
         )
-        lines += [await _part_line(conn, p, language, True) for p in every]
+        lines += [await _part_line(conn, p, language, True, approver) for p in every]
         lines.append(await _state_line(conn, every, language))
     if total > len(page):
         lines.append(t(language, "mytickets.more", shown=len(page), total=total))
