@@ -110,7 +110,7 @@ async def on_card_button(update: Update, context: Context, user: User) -> None:
         await refuse(update, context, t(language, "button.stale"))
         return
     async with services.db.read() as conn:
-        found = await addable_fields(conn, user, ticket_id)
+        found = await addable_fields(conn, user, ticket_id, services.today())
     if found is None:
         await refuse(update, context, t(language, "parts.add_not_allowed"))
         return

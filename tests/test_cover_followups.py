@@ -137,3 +137,27 @@ async def _pick_again(marie: Person) -> None:
     await marie.click("Ce besoin touche aussi")
     await marie.click("Marketing")
     await marie.click("Revenir au récapitulatif")
+
+
+async def test_who_covers_an_absent_lead_may_add_a_part_as_the_card_offers(
+    bot: Emulator,
+) -> None:
+    _, marie, jean, luc = await flows.world(bot)
+    reference = await flows.file_request(marie)
+    await jean.click("Prendre")
+    await jean.send("/away 2026-11-24 2026-12-31 @luc")
+    card = (await luc.send(f"/ticket {reference}"))[-1]
+    assert card.button("Ajouter un domaine"), card.text  # offered to who covers…
+    await luc.click("Ajouter un domaine", card)
+    picker = luc.last
+    assert picker.button(HR), picker.text  # …and the press is theirs too
+    await luc.click(HR, picker)
+    await luc.send("Revoir les contrats des personnes embauchées pour le congrès.")
+    assert await h.rows(bot, "SELECT ticket_id, request_id, added_by FROM ticket_parts") == [
+        (1, 1, None),
+        (2, 1, luc.id),
+    ]
+    # Back: Luc no longer covers, and a forged press of the picker is refused.
+    await jean.send("/back")
+    await luc.press(picker.button(HR) or "", picker)
+    assert luc.last_answer is not None and luc.last_answer.show_alert

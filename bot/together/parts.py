@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from bot.lifecycle import notify
 from bot.logs import log_event
@@ -102,11 +103,12 @@ async def sent_text(services: Services, filed: Filed, language: str) -> Html:
 
 
 async def addable_fields(
-    conn: Connection, user: User, ticket_id: int
+    conn: Connection, user: User, ticket_id: int, today: date | None = None
 ) -> tuple[Ticket, list[ExpertiseField]] | None:
-    """The ticket and the fields a part may be added in; None: not this person's to add to."""
+    """The ticket and the fields a part may be added in; None: not this person's to add to
+    (with `today`, who covers an absent lead may, as on the card)."""
     ticket = await tickets.get_ticket(conn, ticket_id)
-    if ticket is None or not may_add_part(await relation_to(conn, user, ticket), ticket):
+    if ticket is None or not may_add_part(await relation_to(conn, user, ticket, today), ticket):
         return None
     every = await parts.parts_of(conn, ticket.id) or [ticket]
     offered = fields_to_add(
@@ -165,7 +167,7 @@ async def add_part(
     except InvalidInput as problem:
         return Added(None, f"description.{problem.problem}")
     async with services.db.transaction() as conn:
-        found = await addable_fields(conn, lead, ticket_id)
+        found = await addable_fields(conn, lead, ticket_id, services.today())
         if found is None:
             return Added(None, "not_allowed")
         ticket, offered = found
