@@ -15,6 +15,7 @@ def test_a_legal_request_is_worked_in_its_topic(kept_db: Path) -> None:
         [
             "/as group",
             "Rien encore",  # no topic yet
+            "/topic",  # nor to list
             "/as contact",
             "/new",
             "1",  # Services juridiques
@@ -50,5 +51,6 @@ def test_a_legal_request_is_worked_in_its_topic(kept_db: Path) -> None:
         "sandbox: the contact has written nothing in this topic yet",
     ):
         assert expected in out, expected
+    assert out.count("sandbox: no topic yet") == 2  # a note, and /topic, before any topic
     contact_part = out.split("── to Contact · Camille Gagnon ──")[-1]
     assert "convention collective" not in contact_part.split("── in the group")[0]

@@ -96,6 +96,8 @@ class GroupSeat:
         thread = self._current()
         if command == "/topic":
             topics = self.group.state.live_topics()
+            if not topics:
+                say("sandbox: no topic yet; file a legal request as the contact first")
             if rest.strip().isdigit() and 1 <= int(rest) <= len(topics):
                 self.thread = topics[int(rest) - 1].thread_id
             for n, topic in enumerate(topics, start=1):
