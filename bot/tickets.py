@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ from bot.ui import keyboards, render
 from bot.ui.i18n import Html, escape, t
 from storage import drafts, outbox, parts, people, tickets
 from storage.db import Connection
-from storage.models import DraftStatus, Role, Ticket, TicketStatus, User
+from storage.models import Draft, DraftStatus, Role, Ticket, TicketStatus, User
 
 log = logging.getLogger(__name__)
 
@@ -174,23 +174,13 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
         # One ticket per field (the first records the draft), linked as one request.
         created: list[Ticket] = []
         for field_id in [field.id, *await linked.other_fields(conn, draft)]:
-            reference = await tickets.next_reference(
-                conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
-            )
-            part = await tickets.insert_ticket(
+            part = await open_ticket(
                 conn,
-                reference=reference,
-                draft=draft,
+                services,
+                draft,
                 federation_id=user.federation_id,
-                now=now,
                 field_id=field_id if created else None,
-            )
-            await tickets.add_event(
-                conn,
-                ticket_id=part.id,
                 actor_id=user.id,
-                kind="created",
-                to_status=TicketStatus.NEW,
                 now=now,
             )
             if created:
@@ -205,6 +195,40 @@ async def file_draft(services: Services, user: User, draft_id: int) -> Filed | N
     for part in created:
         log_event(log, "ticket.filed", ref=part.reference, user=user.id, field=part.field_id)
     return Filed(ticket, created=True, to_admins=to_admins, parts=tuple(created[1:]))
+
+
+async def open_ticket(
+    conn: Connection,
+    services: Services,
+    draft: Draft,
+    *,
+    federation_id: int,
+    field_id: int | None,
+    actor_id: int,
+    now: datetime,
+) -> Ticket:
+    """A new ticket from `draft` (in `field_id` rather than the draft's field, if given), with
+    the year's next reference and its `created` event; announced by the caller."""
+    reference = await tickets.next_reference(
+        conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
+    )
+    ticket = await tickets.insert_ticket(
+        conn,
+        reference=reference,
+        draft=draft,
+        federation_id=federation_id,
+        now=now,
+        field_id=field_id,
+    )
+    await tickets.add_event(
+        conn,
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        kind="created",
+        to_status=TicketStatus.NEW,
+        now=now,
+    )
+    return ticket
 
 
 async def announce_new_ticket(conn: Connection, services: Services, ticket: Ticket) -> None:

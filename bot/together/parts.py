@@ -12,7 +12,7 @@ from bot.logs import log_event
 from bot.rules.forms import InvalidInput, validate_description
 from bot.rules.parts import fields_to_add, may_add_part
 from bot.services import Services
-from bot.tickets import Filed, announce_new_ticket, message_payload, relation_to
+from bot.tickets import Filed, announce_new_ticket, message_payload, open_ticket, relation_to
 from bot.ui import keyboards, render
 from bot.ui.i18n import Html, t, tn
 from storage import conversation, drafts, outbox, parts, people, tickets
@@ -176,9 +176,6 @@ async def add_part(
             return Added(None, "field_taken")
         first = await tickets.get_ticket(conn, await parts.request_of(conn, ticket.id))
         assert first is not None
-        reference = await tickets.next_reference(
-            conn, services.settings.ticket_prefix, now.astimezone(services.settings.tz).year
-        )
         draft = Draft(
             id=0,
             user_id=ticket.contact_id,
@@ -194,24 +191,22 @@ async def add_part(
             updated_at=now,
             attachments=tuple(await tickets.ticket_attachments(conn, ticket.id)),
         )
-        part = await tickets.insert_ticket(
+        part = await open_ticket(
             conn,
-            reference=reference,
-            draft=draft,
+            services,
+            draft,
             federation_id=ticket.federation_id,
-            now=now,
             field_id=field.id,
+            actor_id=lead.id,
+            now=now,
         )
         await tickets.add_event(
             conn,
-            ticket_id=part.id,
+            ticket_id=ticket.id,
             actor_id=lead.id,
-            kind="created",
-            to_status=TicketStatus.NEW,
+            kind="part_added",
             now=now,
-        )
-        await tickets.add_event(
-            conn, ticket_id=ticket.id, actor_id=lead.id, kind="part_added", now=now, note=reference
+            note=part.reference,
         )
         await parts.link(conn, first, part, now, added_by=lead.id)
         await announce_new_ticket(conn, services, part)
